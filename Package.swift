@@ -1,0 +1,33 @@
+// swift-tools-version:6.0
+// Ferry: S3-style object store <-> DynamoDB-style tables on the local filesystem.
+// No package dependencies by design: only the toolchain and the system zlib.
+import PackageDescription
+
+let package = Package(
+    name: "Ferry",
+    products: [
+        .executable(name: "ferry-transform", targets: ["ferry-transform"]),
+        .executable(name: "ferry-bench", targets: ["ferry-bench"]),
+    ],
+    targets: [
+        // The system zlib; nothing but FerryIO imports it.
+        .systemLibrary(name: "CZlib", path: "Sources/CZlib", providers: [.apt(["zlib1g-dev"])]),
+        // Bytes in and out: line reader, buffered writer, gzip, hashes.
+        .target(name: "FerryIO", dependencies: ["CZlib"]),
+        // DynamoDB's values, exact numbers, JSON on bytes, item codecs, key encoding.
+        .target(name: "FerryValues", dependencies: ["FerryIO"]),
+        // Stream stages over the values: record streams, rejects (later: loader, exporter).
+        .target(name: "FerryPipeline", dependencies: ["FerryValues", "FerryIO"]),
+        // Shared command-line kit: options, help, exit codes, progress, data folder.
+        .target(name: "FerryCLI", dependencies: ["FerryIO"]),
+
+        .executableTarget(name: "ferry-transform", dependencies: ["FerryCLI", "FerryPipeline", "FerryValues", "FerryIO"]),
+        .executableTarget(name: "ferry-bench", dependencies: ["FerryCLI", "FerryPipeline", "FerryValues", "FerryIO"]),
+
+        .testTarget(name: "FerryIOTests", dependencies: ["FerryIO"]),
+        .testTarget(name: "FerryValuesTests", dependencies: ["FerryValues", "FerryIO"]),
+        .testTarget(name: "FerryPipelineTests", dependencies: ["FerryPipeline", "FerryValues", "FerryIO"]),
+        .testTarget(name: "FerryCLITests", dependencies: ["FerryCLI"]),
+        .testTarget(name: "FerryToolTests", dependencies: ["ferry-transform", "ferry-bench"]),
+    ]
+)

@@ -1,0 +1,290 @@
+// gzip over the system zlib: streaming inflate (multi-member, detected by magic bytes)
+// and deflate. Format notes: docs/gzip.md.
+import CZlib
+
+/// A gzip stream that cannot be decoded. Offsets count compressed bytes from the start.
+public enum GzipError: Error, CustomStringConvertible, Equatable {
+    case truncated(name: String, offset: Int)
+    case corrupt(name: String, offset: Int, reason: String)
+    case trailingGarbage(name: String, offset: Int)
+    case zlibFailure(name: String, code: Int32)
+
+    public var description: String {
+        switch self {
+        case let .truncated(name, offset):
+            return "\(name): gzip data ends early at byte \(offset) (truncated file?)"
+        case let .corrupt(name, offset, reason):
+            return "\(name): corrupt gzip data near byte \(offset): \(reason)"
+        case let .trailingGarbage(name, offset):
+            return "\(name): data after the end of the gzip stream at byte \(offset) is not gzip"
+        case let .zlibFailure(name, code):
+            return "\(name): zlib failed with code \(code)"
+        }
+    }
+}
+
+public enum Gzip {
+    /// The two bytes every gzip member starts with (RFC 1952).
+    public static let magic: (UInt8, UInt8) = (0x1F, 0x8B)
+
+    public static func hasMagic(_ bytes: UnsafeRawBufferPointer) -> Bool {
+        bytes.count >= 2 && bytes[0] == magic.0 && bytes[1] == magic.1
+    }
+
+    /// Compresses `bytes` into one complete gzip member. Members concatenate into a valid
+    /// multi-member file, which lets many threads compress one stream (as pigz does).
+    public static func compressMember(_ bytes: UnsafeRawBufferPointer, level: Int32 = 6,
+                                      into output: ByteBuffer) throws {
+        let encoder = try DeflateStream(level: level, name: "<memory>")
+        try encoder.compress(bytes, finish: true, into: output)
+    }
+
+    public static func compress(_ bytes: [UInt8], level: Int32 = 6) throws -> [UInt8] {
+        let out = ByteBuffer(capacity: bytes.count / 2 + 64)
+        try bytes.withUnsafeBytes { try compressMember($0, level: level, into: out) }
+        return out.array
+    }
+
+    /// Inflates a whole gzip file held in memory.
+    public static func decompress(_ bytes: [UInt8], name: String = "<memory>") throws -> [UInt8] {
+        try GzipSource(MemorySource(bytes, name: name)).readAll()
+    }
+}
+
+/// Inflates a gzip stream from another source. Reads every member of a multi-member
+/// file, checks each member's CRC32 and length (zlib does), and refuses a stream that
+/// ends inside a member or continues with bytes that are not another member.
+/// Memory stays at the two fixed buffers whatever the stream's length.
+public final class GzipSource: ByteSource {
+    public var name: String { upstream.name }
+    public var bytesConsumed: Int { upstream.bytesConsumed - Int(stream.pointee.avail_in) }
+
+    private let upstream: ByteSource
+    private let stream: UnsafeMutablePointer<z_stream>
+    private let input: UnsafeMutableRawBufferPointer
+    private var upstreamEnded = false
+    private var finished = false
+    private var inMember = true
+
+    /// `prefix` holds bytes already read from `upstream` (by format detection).
+    public init(_ upstream: ByteSource, prefix: UnsafeRawBufferPointer = UnsafeRawBufferPointer(start: nil, count: 0),
+                inputBufferSize: Int = 256 * 1024) throws {
+        self.upstream = upstream
+        input = .allocate(byteCount: max(inputBufferSize, prefix.count), alignment: 16)
+        stream = .allocate(capacity: 1)
+        stream.initialize(to: z_stream())
+        if prefix.count > 0 { input.baseAddress!.copyMemory(from: prefix.baseAddress!, byteCount: prefix.count) }
+        stream.pointee.next_in = input.baseAddress!.assumingMemoryBound(to: Bytef.self)
+        stream.pointee.avail_in = uInt(prefix.count)
+        // 15 + 16: a gzip wrapper, not zlib or raw deflate.
+        let status = ferry_inflate_init(stream, 15 + 16)
+        guard status == Z_OK else {
+            stream.deallocate(); input.deallocate()
+            throw GzipError.zlibFailure(name: upstream.name, code: status)
+        }
+    }
+
+    deinit {
+        inflateEnd(stream)
+        stream.deallocate()
+        input.deallocate()
+    }
+
+    private func refill() throws {
+        guard !upstreamEnded else { return }
+        let n = try upstream.read(into: input)
+        if n == 0 { upstreamEnded = true }
+        stream.pointee.next_in = input.baseAddress!.assumingMemoryBound(to: Bytef.self)
+        stream.pointee.avail_in = uInt(n)
+    }
+
+    public func read(into buffer: UnsafeMutableRawBufferPointer) throws -> Int {
+        guard !finished, let base = buffer.baseAddress, buffer.count > 0 else { return 0 }
+        stream.pointee.next_out = base.assumingMemoryBound(to: Bytef.self)
+        stream.pointee.avail_out = uInt(min(buffer.count, Int(UInt32.max)))
+        let wanted = Int(stream.pointee.avail_out)
+        while Int(stream.pointee.avail_out) == wanted {
+            if stream.pointee.avail_in == 0 {
+                try refill()
+                if stream.pointee.avail_in == 0 {
+                    if inMember { throw GzipError.truncated(name: name, offset: bytesConsumed) }
+                    finished = true
+                    break
+                }
+            }
+            if !inMember {
+                // Between members: the next bytes must start another member.
+                if try !nextMemberFollows() { break }
+                inflateReset(stream)
+                inMember = true
+            }
+            let status = inflate(stream, Z_NO_FLUSH)
+            switch status {
+            case Z_OK:
+                continue
+            case Z_STREAM_END:
+                inMember = false
+            case Z_BUF_ERROR:
+                // No progress possible: out of input inside a member.
+                if stream.pointee.avail_in == 0 { continue }
+                throw GzipError.corrupt(name: name, offset: bytesConsumed, reason: "no progress")
+            case Z_DATA_ERROR, Z_NEED_DICT, Z_STREAM_ERROR:
+                let reason = stream.pointee.msg.map { String(cString: $0) } ?? "invalid deflate data"
+                throw GzipError.corrupt(name: name, offset: bytesConsumed, reason: reason)
+            default:
+                throw GzipError.zlibFailure(name: name, code: status)
+            }
+        }
+        return wanted - Int(stream.pointee.avail_out)
+    }
+
+    /// After a member's end: true when another member starts, false at a clean end of
+    /// input; throws when other bytes follow.
+    private func nextMemberFollows() throws -> Bool {
+        if stream.pointee.avail_in == 0 { try refill() }
+        if stream.pointee.avail_in == 0 { finished = true; return false }
+        if stream.pointee.next_in[0] != Gzip.magic.0 {
+            throw GzipError.trailingGarbage(name: name, offset: bytesConsumed)
+        }
+        if stream.pointee.avail_in == 1 {
+            // The second magic byte is in the next read: keep the first one.
+            let first = stream.pointee.next_in[0]
+            input.storeBytes(of: first, toByteOffset: 0, as: UInt8.self)
+            let n = try upstream.read(into: UnsafeMutableRawBufferPointer(rebasing: input[1...]))
+            if n == 0 { upstreamEnded = true }
+            stream.pointee.next_in = input.baseAddress!.assumingMemoryBound(to: Bytef.self)
+            stream.pointee.avail_in = uInt(1 + n)
+            if n == 0 { throw GzipError.truncated(name: name, offset: bytesConsumed + 1) }
+        }
+        if stream.pointee.next_in[1] != Gzip.magic.1 {
+            throw GzipError.trailingGarbage(name: name, offset: bytesConsumed)
+        }
+        return true
+    }
+}
+
+/// Opens input and decompresses it when (and only when) it starts with gzip's magic
+/// bytes, whatever its name says.
+public enum InputDecoding {
+    public static func open(_ source: ByteSource) throws -> ByteSource {
+        var head: (UInt8, UInt8) = (0, 0)
+        var got = 0
+        try withUnsafeMutableBytes(of: &head) { raw in
+            while got < 2 {
+                let n = try source.read(into: UnsafeMutableRawBufferPointer(rebasing: raw[got...]))
+                if n == 0 { break }
+                got += n
+            }
+        }
+        return try withUnsafeBytes(of: head) { raw -> ByteSource in
+            let prefix = UnsafeRawBufferPointer(rebasing: raw[0..<got])
+            if Gzip.hasMagic(prefix) { return try GzipSource(source, prefix: prefix) }
+            return PrefixedSource(prefix: Array(prefix), rest: source)
+        }
+    }
+
+    /// Opens a path ("-" for stdin) with gzip detection.
+    public static func open(path: String) throws -> ByteSource {
+        try open(FileSource(path: path))
+    }
+}
+
+/// Serves a few bytes already read, then the rest of the source.
+final class PrefixedSource: ByteSource {
+    private var prefix: [UInt8]
+    private let rest: ByteSource
+    var name: String { rest.name }
+    var bytesConsumed: Int { rest.bytesConsumed - prefix.count }
+
+    init(prefix: [UInt8], rest: ByteSource) {
+        self.prefix = prefix
+        self.rest = rest
+    }
+
+    func read(into buffer: UnsafeMutableRawBufferPointer) throws -> Int {
+        if prefix.isEmpty { return try rest.read(into: buffer) }
+        let n = min(prefix.count, buffer.count)
+        prefix.withUnsafeBytes { buffer.baseAddress!.copyMemory(from: $0.baseAddress!, byteCount: n) }
+        prefix.removeFirst(n)
+        return n
+    }
+}
+
+/// One deflate stream producing gzip framing. Not thread-safe.
+final class DeflateStream {
+    private let stream: UnsafeMutablePointer<z_stream>
+    let name: String
+
+    init(level: Int32, name: String) throws {
+        self.name = name
+        stream = .allocate(capacity: 1)
+        stream.initialize(to: z_stream())
+        let status = ferry_deflate_init(stream, level, 15 + 16)
+        guard status == Z_OK else {
+            stream.deallocate()
+            throw GzipError.zlibFailure(name: name, code: status)
+        }
+    }
+
+    deinit {
+        deflateEnd(stream)
+        stream.deallocate()
+    }
+
+    /// Compresses `bytes` onto the end of `output`; with `finish`, ends the member.
+    func compress(_ bytes: UnsafeRawBufferPointer, finish: Bool, into output: ByteBuffer) throws {
+        let base = bytes.baseAddress ?? UnsafeRawPointer(bitPattern: 1)!
+        stream.pointee.next_in = UnsafeMutablePointer(mutating: base.assumingMemoryBound(to: Bytef.self))
+        stream.pointee.avail_in = uInt(bytes.count)
+        let flush = finish ? Z_FINISH : Z_NO_FLUSH
+        while true {
+            let room = max(64 * 1024, Int(stream.pointee.avail_in) / 2 + 1024)
+            var status: Int32 = Z_OK
+            output.appendWithUnsafeSpace(minimum: room) { space in
+                stream.pointee.next_out = space.baseAddress!.assumingMemoryBound(to: Bytef.self)
+                stream.pointee.avail_out = uInt(min(space.count, Int(UInt32.max)))
+                let before = Int(stream.pointee.avail_out)
+                status = deflate(stream, flush)
+                return before - Int(stream.pointee.avail_out)
+            }
+            if status == Z_STREAM_END { return }
+            guard status == Z_OK || status == Z_BUF_ERROR else {
+                throw GzipError.zlibFailure(name: name, code: status)
+            }
+            if !finish && stream.pointee.avail_in == 0 && stream.pointee.avail_out > 0 { return }
+        }
+    }
+}
+
+/// A sink that gzips everything written to it into another sink, as one member.
+/// `finish()` writes the gzip trailer (CRC32 and length) and finishes the downstream.
+public final class GzipSink: ByteSink {
+    public var name: String { downstream.name }
+    private let downstream: ByteSink
+    private let deflater: DeflateStream
+    private let pending = ByteBuffer(capacity: 1 << 20)
+    private var finished = false
+
+    public init(_ downstream: ByteSink, level: Int32 = 6) throws {
+        self.downstream = downstream
+        deflater = try DeflateStream(level: level, name: downstream.name)
+    }
+
+    public func write(_ bytes: UnsafeRawBufferPointer) throws {
+        try deflater.compress(bytes, finish: false, into: pending)
+        if pending.count >= 1 << 20 { try drain() }
+    }
+
+    private func drain() throws {
+        defer { pending.removeAll() }
+        try downstream.write(pending.bytes)
+    }
+
+    public func finish() throws {
+        guard !finished else { return }
+        finished = true
+        try deflater.compress(UnsafeRawBufferPointer(start: nil, count: 0), finish: true, into: pending)
+        try drain()
+        try downstream.finish()
+    }
+}

@@ -1,0 +1,25 @@
+/// Failures of reading and writing bytes. Each names the file (or "-") it concerns.
+public enum IOError: Error, CustomStringConvertible, Equatable {
+    case openFailed(path: String, errno: Int32)
+    case readFailed(path: String, errno: Int32)
+    case writeFailed(path: String, errno: Int32)
+    /// The reader of our output went away (EPIPE): `ferry-x | head` is normal use,
+    /// so executables end quietly on this one.
+    case brokenPipe(path: String)
+    case lineTooLong(path: String, line: Int, limit: Int)
+    case syncFailed(path: String, errno: Int32)
+    case renameFailed(from: String, to: String, errno: Int32)
+
+    public var description: String {
+        switch self {
+        case let .openFailed(path, e): return "\(path): cannot open: \(errnoDescription(e))"
+        case let .readFailed(path, e): return "\(path): read failed: \(errnoDescription(e))"
+        case let .writeFailed(path, e): return "\(path): writing output failed: \(errnoDescription(e))"
+        case let .brokenPipe(path): return "\(path): broken pipe"
+        case let .lineTooLong(path, line, limit):
+            return "\(path):\(line): line is longer than the limit of \(limit) bytes"
+        case let .syncFailed(path, e): return "\(path): fsync failed: \(errnoDescription(e))"
+        case let .renameFailed(from, to, e): return "cannot rename \(from) to \(to): \(errnoDescription(e))"
+        }
+    }
+}

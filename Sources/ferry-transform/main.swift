@@ -1,0 +1,56 @@
+// ferry-transform: the middle stage of `ferry-extract | ferry-transform | ferry-load`.
+// Reads NDJSON items (typed or plain; gzip detected by magic bytes), checks them against
+// DynamoDB's rules and writes them typed (or --plain). Control lines pass unchanged.
+import FerryCLI
+import FerryIO
+import FerryPipeline
+import FerryValues
+
+let spec = CommandSpec(
+    name: "ferry-transform",
+    summary: "Normalise a stream of DynamoDB items: check each item, write it typed or plain.",
+    usage: "ferry-transform [--plain] [--input auto|typed|plain] [--rejects <file>] [--max-errors <n>] [<file> ...]",
+    arguments: [("<file>", "NDJSON input, gzip or not; '-' or none reads stdin.")],
+    options: [
+        OptionSpec("--plain", help: "Write plain JSON ({\"id\":\"1\"}) instead of typed ({\"Item\":{\"id\":{\"S\":\"1\"}}})."),
+        OptionSpec("--input", value: "<spelling>", help: "How items are spelled: auto (default, per line), typed or plain."),
+        OptionSpec("--rejects", value: "<file>", help: "Write rejected records here as ferry:reject lines (default: report on stderr)."),
+        OptionSpec("--max-errors", value: "<n>", help: "Stop with status 1 after more than <n> rejected records (default: no limit)."),
+        .progress,
+    ],
+    examples: [
+        "ferry-transform items.jsonl.gz > typed.jsonl",
+        "ferry-transform --plain < export.json",
+        "ferry-transform --rejects bad.jsonl --max-errors 100 a.jsonl b.jsonl",
+    ],
+    notes: ["Lines whose first key starts with \"ferry:\" (barriers, backup headers) are copied through unchanged."]
+)
+
+CommandLineTool.main(spec) { args in
+    let console = Console(tool: spec.name)
+    let input = ItemSpelling(rawValue: try args.choice("--input", ItemSpelling.allCases.map(\.rawValue), default: "auto")) ?? .auto
+    let maxErrors = args.value("--max-errors") == nil ? nil : try args.int("--max-errors", default: 0)
+    let files = args.positionals.isEmpty ? ["-"] : args.positionals
+
+    let rejectOutput = try args.value("--rejects").map { OutputWriter(sink: try FileSink(path: $0)) }
+    let rejects = RejectWriter(output: rejectOutput, limit: maxErrors) { console.note($0) }
+    let output = OutputWriter(sink: FileSink.standardOutput())
+    let progress = ProgressReporter(label: spec.name, forced: args.flag("--progress"))
+    let transcoder = StreamTranscoder(
+        output: output, rejects: rejects,
+        options: .init(input: input, plainOutput: args.flag("--plain")),
+        onProgress: { progress.add(items: $0, bytes: $1) })
+
+    progress.begin()
+    defer { progress.finish() }
+    for file in files {
+        try transcoder.run(try InputDecoding.open(path: file))
+    }
+    try output.finish()
+    try rejects.finish()
+    if rejects.count > 0 {
+        console.note("\(rejects.count) record(s) rejected")
+        return .rejected
+    }
+    return .ok
+}
