@@ -24,10 +24,12 @@ let package = Package(
         .executableTarget(name: "ferry-transform", dependencies: ["FerryCLI", "FerryPipeline", "FerryValues", "FerryIO"]),
         .executableTarget(name: "ferry-bench", dependencies: ["FerryCLI", "FerryPipeline", "FerryValues", "FerryIO"]),
 
-        .testTarget(name: "FerryIOTests", dependencies: ["FerryIO"]),
-        .testTarget(name: "FerryValuesTests", dependencies: ["FerryValues", "FerryIO"]),
-        .testTarget(name: "FerryPipelineTests", dependencies: ["FerryPipeline", "FerryValues", "FerryIO"]),
+        // Helpers shared by the test targets: fixture paths, temp folders, running binaries.
+        .target(name: "FerryTestSupport", path: "Tests/FerryTestSupport"),
+        .testTarget(name: "FerryIOTests", dependencies: ["FerryIO", "FerryTestSupport"]),
+        .testTarget(name: "FerryValuesTests", dependencies: ["FerryValues", "FerryIO", "FerryTestSupport"]),
+        .testTarget(name: "FerryPipelineTests", dependencies: ["FerryPipeline", "FerryValues", "FerryIO", "FerryTestSupport"]),
         .testTarget(name: "FerryCLITests", dependencies: ["FerryCLI"]),
-        .testTarget(name: "FerryToolTests", dependencies: ["ferry-transform", "ferry-bench"]),
+        .testTarget(name: "FerryToolTests", dependencies: ["ferry-transform", "ferry-bench", "FerryTestSupport"]),
     ]
 )

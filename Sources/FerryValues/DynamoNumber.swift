@@ -124,10 +124,11 @@ public struct DynamoNumber: Sendable, Hashable, Comparable, CustomStringConverti
         while hi > lo && input[hi - 1] == 0 { hi -= 1; exponent += 1 }
         if lo == hi { self = .zero; return }
         let count = hi - lo
-        if count > Self.maxDigits { throw NumberError.tooManyDigits }
+        // Range first: a result that is too large should say so, not that it is too long.
         let adjusted = exponent + count - 1
         if adjusted > Self.maxAdjustedExponent { throw NumberError.overflow }
         if adjusted < Self.minAdjustedExponent { throw NumberError.underflow }
+        if count > Self.maxDigits { throw NumberError.tooManyDigits }
         var c: UInt128 = 0
         for k in lo..<hi { c = c * 10 + UInt128(input[k]) }
         self.init(coefficient: c, exponent: Int32(exponent), isNegative: isNegative, digitCount: Int8(count))

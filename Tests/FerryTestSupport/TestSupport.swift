@@ -1,0 +1,69 @@
+import Foundation
+
+/// Paths and processes for tests. Fixtures live in the repository's fixtures/ folder,
+/// found from this file's path so tests run from any working directory.
+public enum TestSupport {
+    public static let repositoryRoot: URL = URL(fileURLWithPath: #filePath)
+        .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+
+    public static func fixture(_ relativePath: String) -> URL {
+        repositoryRoot.appendingPathComponent("fixtures").appendingPathComponent(relativePath)
+    }
+
+    public static func fixtureBytes(_ relativePath: String) throws -> [UInt8] {
+        [UInt8](try Data(contentsOf: fixture(relativePath)))
+    }
+
+    /// A new empty folder under the system temp folder.
+    public static func temporaryFolder() throws -> URL {
+        let url = FileManager.default.temporaryDirectory
+            .appendingPathComponent("ferry-test-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
+        return url
+    }
+
+    /// The folder the built executables are in (next to the test bundle).
+    public static var productsFolder: URL {
+        for bundle in Bundle.allBundles where bundle.bundlePath.hasSuffix(".xctest") {
+            return bundle.bundleURL.deletingLastPathComponent()
+        }
+        return Bundle.main.bundleURL
+    }
+
+    public struct Result {
+        public let status: Int32
+        public let stdout: String
+        public let stderr: String
+        public let stdoutBytes: [UInt8]
+    }
+
+    /// Runs a built executable with `stdin` as input and waits for it.
+    public static func run(_ tool: String, _ arguments: [String], stdin: [UInt8] = [],
+                           environment: [String: String]? = nil, currentDirectory: URL? = nil) throws -> Result {
+        let process = Process()
+        process.executableURL = productsFolder.appendingPathComponent(tool)
+        process.arguments = arguments
+        if let environment { process.environment = environment }
+        if let currentDirectory { process.currentDirectoryURL = currentDirectory }
+        let input = Pipe(), output = Pipe(), errors = Pipe()
+        process.standardInput = input
+        process.standardOutput = output
+        process.standardError = errors
+        try process.run()
+        // Feed stdin and drain both outputs concurrently so no pipe fills up and blocks.
+        let group = DispatchGroup()
+        nonisolated(unsafe) var outData = Data(), errData = Data()
+        group.enter()
+        DispatchQueue.global().async { outData = output.fileHandleForReading.readDataToEndOfFile(); group.leave() }
+        group.enter()
+        DispatchQueue.global().async { errData = errors.fileHandleForReading.readDataToEndOfFile(); group.leave() }
+        input.fileHandleForWriting.write(Data(stdin))
+        try? input.fileHandleForWriting.close()
+        process.waitUntilExit()
+        group.wait()
+        return Result(status: process.terminationStatus,
+                      stdout: String(decoding: outData, as: UTF8.self),
+                      stderr: String(decoding: errData, as: UTF8.self),
+                      stdoutBytes: [UInt8](outData))
+    }
+}
