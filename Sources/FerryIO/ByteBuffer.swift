@@ -1,64 +1,77 @@
 /// A growable run of bytes over one raw allocation that doubles when full.
 ///
 /// Output is built here rather than in `[UInt8]`: `Array.append(contentsOf:)` cost about
-/// 30% of a writer's time in measurements (see docs/performance.md). Not thread-safe:
-/// one owner at a time; reuse one buffer rather than making a new one per record.
+/// 30% of a writer's time in measurements (see docs/performance.md). The mutable state
+/// sits behind a `let` pointer rather than in `var` properties: Swift checks exclusive
+/// access to a class's `var`s at run time, and those checks measured a third of the
+/// time of a writer. Not thread-safe: one owner at a time; reuse one buffer rather than
+/// making a new one per record.
 public final class ByteBuffer {
-    @usableFromInline var storage: UnsafeMutablePointer<UInt8>
-    @usableFromInline var _count: Int = 0
-    @usableFromInline var _capacity: Int
-
-    public init(capacity: Int = 4096) {
-        _capacity = max(capacity, 16)
-        storage = .allocate(capacity: _capacity)
+    @usableFromInline struct State {
+        @usableFromInline var storage: UnsafeMutablePointer<UInt8>
+        @usableFromInline var count: Int
+        @usableFromInline var capacity: Int
     }
 
-    deinit { storage.deallocate() }
+    @usableFromInline let state: UnsafeMutablePointer<State>
 
-    @inlinable public var count: Int { _count }
-    @inlinable public var isEmpty: Bool { _count == 0 }
-    @inlinable public var capacity: Int { _capacity }
+    public init(capacity: Int = 4096) {
+        let capacity = max(capacity, 16)
+        state = .allocate(capacity: 1)
+        state.initialize(to: State(storage: .allocate(capacity: capacity), count: 0, capacity: capacity))
+    }
+
+    deinit {
+        state.pointee.storage.deallocate()
+        state.deallocate()
+    }
+
+    @inlinable public var count: Int { state.pointee.count }
+    @inlinable public var isEmpty: Bool { state.pointee.count == 0 }
+    @inlinable public var capacity: Int { state.pointee.capacity }
 
     /// The bytes written so far; valid until the next mutation.
     @inlinable public var bytes: UnsafeRawBufferPointer {
-        UnsafeRawBufferPointer(start: storage, count: _count)
+        UnsafeRawBufferPointer(start: state.pointee.storage, count: state.pointee.count)
     }
 
-    @inlinable public var array: [UInt8] { Array(UnsafeBufferPointer(start: storage, count: _count)) }
+    @inlinable public var array: [UInt8] { Array(UnsafeBufferPointer(start: state.pointee.storage, count: state.pointee.count)) }
 
     /// Makes room for `extra` more bytes without further allocation.
-    @inlinable public func reserve(_ extra: Int) {
-        if _count + extra > _capacity { grow(to: _count + extra) }
+    @inlinable @inline(__always) public func reserve(_ extra: Int) {
+        if state.pointee.count + extra > state.pointee.capacity { grow(to: state.pointee.count + extra) }
     }
 
     @usableFromInline func grow(to needed: Int) {
-        var newCapacity = _capacity
+        var newCapacity = state.pointee.capacity
         while newCapacity < needed { newCapacity *= 2 }
         let newStorage = UnsafeMutablePointer<UInt8>.allocate(capacity: newCapacity)
-        newStorage.update(from: storage, count: _count)
-        storage.deallocate()
-        storage = newStorage
-        _capacity = newCapacity
+        newStorage.update(from: state.pointee.storage, count: state.pointee.count)
+        state.pointee.storage.deallocate()
+        state.pointee.storage = newStorage
+        state.pointee.capacity = newCapacity
     }
 
     @inlinable @inline(__always) public func append(_ byte: UInt8) {
-        if _count == _capacity { grow(to: _count + 1) }
-        storage[_count] = byte
-        _count &+= 1
+        let s = state
+        if s.pointee.count == s.pointee.capacity { grow(to: s.pointee.count + 1) }
+        s.pointee.storage[s.pointee.count] = byte
+        s.pointee.count &+= 1
     }
 
-    @inlinable public func append(_ bytes: UnsafeRawBufferPointer) {
+    @inlinable @inline(__always) public func append(_ bytes: UnsafeRawBufferPointer) {
         guard let base = bytes.baseAddress, bytes.count > 0 else { return }
         reserve(bytes.count)
-        (storage + _count).update(from: base.assumingMemoryBound(to: UInt8.self), count: bytes.count)
-        _count &+= bytes.count
+        let s = state
+        (s.pointee.storage + s.pointee.count).update(from: base.assumingMemoryBound(to: UInt8.self), count: bytes.count)
+        s.pointee.count &+= bytes.count
     }
 
     @inlinable public func append(_ bytes: [UInt8]) {
         bytes.withUnsafeBytes { append($0) }
     }
 
-    @inlinable public func append(_ text: StaticString) {
+    @inlinable @inline(__always) public func append(_ text: StaticString) {
         append(UnsafeRawBufferPointer(start: text.utf8Start, count: text.utf8CodeUnitCount))
     }
 
@@ -88,24 +101,27 @@ public final class ByteBuffer {
         minimum: Int, _ body: (UnsafeMutableRawBufferPointer) throws -> Int
     ) rethrows {
         reserve(minimum)
-        let space = UnsafeMutableRawBufferPointer(start: storage + _count, count: _capacity - _count)
+        let s = state
+        let space = UnsafeMutableRawBufferPointer(start: s.pointee.storage + s.pointee.count,
+                                                  count: s.pointee.capacity - s.pointee.count)
         let filled = try body(space)
         precondition(filled >= 0 && filled <= space.count, "appendWithUnsafeSpace overfilled")
-        _count += filled
+        s.pointee.count += filled
     }
 
-    public func removeAll() { _count = 0 }
+    public func removeAll() { state.pointee.count = 0 }
 
     /// Drops the first `n` bytes, moving the rest to the front.
     public func removeFirst(_ n: Int) {
-        precondition(n <= _count)
-        if n < _count { storage.update(from: storage + n, count: _count - n) }
-        _count -= n
+        precondition(n <= state.pointee.count)
+        let s = state
+        if n < s.pointee.count { s.pointee.storage.update(from: s.pointee.storage + n, count: s.pointee.count - n) }
+        s.pointee.count -= n
     }
 
     /// Cuts the buffer back to `newCount` bytes (to undo a partly written record).
     public func truncate(to newCount: Int) {
-        precondition(newCount <= _count)
-        _count = newCount
+        precondition(newCount <= state.pointee.count)
+        state.pointee.count = newCount
     }
 }

@@ -1,7 +1,9 @@
 /// One DynamoDB attribute value: the ten types of DynamoDB's data model.
 ///
 /// Equality follows DynamoDB: numbers compare numerically, sets and maps ignore order.
-public indirect enum AttributeValue: Sendable {
+/// Not `indirect`: lists and maps already live in arrays, and boxing every scalar cost
+/// an allocation per value on the parse path.
+public enum AttributeValue: Sendable {
     case s(String)
     case n(DynamoNumber)
     case b([UInt8])

@@ -10,7 +10,7 @@ extension DynamoNumber {
             let count = Int(digitCount)
             var k = count
             if coefficient <= UInt128(UInt64.max) {
-                var c = UInt64(coefficient)  // 64-bit division is far cheaper than 128-bit
+                var c = UInt64(truncatingIfNeeded: coefficient)  // 64-bit division is far cheaper than 128-bit
                 while k > 0 { k -= 1; raw[k] = UInt8(ascii: "0") &+ UInt8(c % 10); c /= 10 }
             } else {
                 var c = coefficient

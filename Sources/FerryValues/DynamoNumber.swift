@@ -11,8 +11,10 @@ public struct DynamoNumber: Sendable, Hashable, Comparable, CustomStringConverti
     public static let maxAdjustedExponent = 125
     public static let minAdjustedExponent = -130
 
-    /// Significant digits; below 10^38, so it fits in 127 bits.
-    public let coefficient: UInt128
+    // The significant digits (below 10^38, so 127 bits) as two words rather than one
+    // UInt128, whose 16-byte alignment would make every AttributeValue larger.
+    private let coefficientHigh: UInt64
+    private let coefficientLow: UInt64
     public let exponent: Int32
     public let isNegative: Bool
     /// Digits in `coefficient` (0 for zero).
@@ -20,14 +22,18 @@ public struct DynamoNumber: Sendable, Hashable, Comparable, CustomStringConverti
 
     public static let zero = DynamoNumber(coefficient: 0, exponent: 0, isNegative: false, digitCount: 0)
 
+    /// Significant digits as an integer.
+    public var coefficient: UInt128 { UInt128(coefficientHigh) << 64 | UInt128(coefficientLow) }
+
     init(coefficient: UInt128, exponent: Int32, isNegative: Bool, digitCount: Int8) {
-        self.coefficient = coefficient
+        coefficientHigh = UInt64(truncatingIfNeeded: coefficient >> 64)
+        coefficientLow = UInt64(truncatingIfNeeded: coefficient)
         self.exponent = exponent
         self.isNegative = isNegative && coefficient != 0
         self.digitCount = digitCount
     }
 
-    public var isZero: Bool { coefficient == 0 }
+    public var isZero: Bool { coefficientHigh == 0 && coefficientLow == 0 }
 
     /// Exponent of the leading digit: 123.4 -> 2, 0.05 -> -2.
     public var adjustedExponent: Int { Int(exponent) + Int(digitCount) - 1 }

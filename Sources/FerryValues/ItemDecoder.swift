@@ -141,11 +141,19 @@ extension JSONScanner {
     /// `depth` (top-level attributes are at depth 1).
     mutating func mapBody(typed: Bool, depth: Int) throws -> AttributeMap {
         var entries: [(name: String, value: AttributeValue)] = []
-        var seen: Set<String>? = nil   // only for large maps; small ones scan
         if consume(UInt8(ascii: "}")) { return AttributeMap(uniqueEntries: entries) }
+        entries.reserveCapacity(depth == 1 ? 16 : 4)
+        // Duplicate names are found by a cheap hash of the key bytes first; strings are
+        // compared only when hashes match.
+        var hashes: [UInt64] = []
+        hashes.reserveCapacity(depth == 1 ? 16 : 4)
         repeat {
             skipWhitespace()
-            let name = try readString()
+            var hash: UInt64 = 0
+            let name = try withString { bytes -> String in
+                hash = Self.keyHash(bytes)
+                return String(decoding: bytes, as: UTF8.self)
+            }
             try expect(UInt8(ascii: ":"), "':' after object key")
             let value: AttributeValue
             do {
@@ -153,16 +161,27 @@ extension JSONScanner {
             } catch let e as ItemError {
                 throw e.inside(.name(name))
             }
-            if entries.count < 16 {
-                for entry in entries where entry.name == name { throw ItemError(.duplicateName(name)) }
-            } else {
-                if seen == nil { seen = Set(entries.map(\.name)) }
-                if seen!.insert(name).inserted == false { throw ItemError(.duplicateName(name)) }
+            for (i, h) in hashes.enumerated() where h == hash && entries[i].name == name {
+                throw ItemError(.duplicateName(name))
             }
+            hashes.append(hash)
             entries.append((name, value))
         } while consume(UInt8(ascii: ","))
         try expect(UInt8(ascii: "}"), "',' or '}' after object member")
         return AttributeMap(uniqueEntries: entries)
+    }
+
+    /// Length and the first and last eight bytes, mixed: distinct for almost all names.
+    @inline(__always) static func keyHash(_ bytes: UnsafeRawBufferPointer) -> UInt64 {
+        let n = bytes.count
+        var head: UInt64 = 0, tail: UInt64 = 0
+        if n >= 8 {
+            head = bytes.loadUnaligned(fromByteOffset: 0, as: UInt64.self)
+            tail = bytes.loadUnaligned(fromByteOffset: n - 8, as: UInt64.self)
+        } else {
+            for i in 0..<n { head = head << 8 | UInt64(bytes[i]) }
+        }
+        return (head &* 0x9E37_79B9_7F4A_7C15) ^ (tail &* 0xC2B2_AE3D_27D4_EB4F) ^ UInt64(n)
     }
 
     /// A value in plain JSON: string S, number N, true/false BOOL, null NULL, object M,

@@ -1,1 +1,133 @@
-print("x")
+// ferry-bench: generates the seeded data set and measures Ferry's stages beside the
+// reference tools (zcat, gzip, jq, python3) on the same bytes in the same run.
+// Driven by `make bench`; see docs/performance.md for how to read the table.
+import FerryCLI
+import FerryIO
+import FerryValues
+import Foundation
+
+let spec = CommandSpec(
+    name: "ferry-bench",
+    summary: "Benchmark Ferry's stages against zcat, gzip, jq and python3 on a seeded data set.",
+    usage: "ferry-bench [--items <n>] [--runs <n>] [--dir <folder>] [--json <file>] [--seed <n>]",
+    options: [
+        OptionSpec("--items", value: "<n>", help: "Items in the data set (default 1000000)."),
+        OptionSpec("--runs", value: "<n>", help: "Runs of each stage and reference; medians are reported (default 3)."),
+        OptionSpec("--dir", value: "<folder>", help: "Where the data set is generated and kept (default bench-data)."),
+        OptionSpec("--json", value: "<file>", help: "Also write the results as JSON to this file."),
+        OptionSpec("--seed", value: "<n>", help: "Generator seed (default 1)."),
+    ],
+    examples: ["ferry-bench --items 50000 --runs 3", "make bench BENCH_ITEMS=4000000 BENCH_OUT=bench.json"])
+
+struct Reference { let name: String; let command: String }
+struct Measured { let name: String; let mbPerSecond: Double; let ratio: Double }
+struct Row {
+    let stage: String
+    let mbPerSecond: Double
+    let itemsPerSecond: Double
+    let references: [Measured]
+}
+
+CommandLineTool.main(spec) { args in
+    let items = try args.int("--items", default: 1_000_000, range: 1...100_000_000)
+    let runs = try args.int("--runs", default: 3, range: 1...50)
+    let seed = UInt64(try args.int("--seed", default: 1))
+    let dir = args.value("--dir") ?? "bench-data"
+    try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+    let plain = "\(dir)/plain-\(items)-\(seed).jsonl", typed = "\(dir)/typed-\(items)-\(seed).jsonl"
+    let plainGz = plain + ".gz"
+    if fileSize(plainGz) == 0 || fileSize(typed) == 0 {
+        Console.writeStderr("ferry-bench: generating \(items) items in \(dir)/ ...\n")
+        try SampleItems.generate(count: items, seed: seed, plainPath: plain, typedPath: typed)
+        _ = try timeShell("gzip -6 -c '\(plain)' > '\(plainGz)'")
+    }
+    let plainBytes = Double(fileSize(plain)), typedBytes = Double(fileSize(typed))
+    Console.writeStderr("ferry-bench: \(items) items; plain \(Int(plainBytes) / items) B/item, typed \(Int(typedBytes) / items) B/item; \(runs) runs each\n")
+
+    let pythonLoads = "python3 -c 'import sys, json\nfor line in sys.stdin: json.loads(line)'"
+    var rows: [Row] = []
+
+    /// Alternates our stage with each reference, `runs` times, and keeps medians.
+    func measure(_ stage: String, bytes: Double, references: [Reference], ours: () throws -> Void) throws {
+        var ourTimes: [Double] = []
+        var refTimes = Array(repeating: [Double](), count: references.count)
+        for _ in 0..<runs {
+            let start = now()
+            try ours()
+            ourTimes.append(now() - start)
+            for (i, reference) in references.enumerated() { refTimes[i].append(try timeShell(reference.command)) }
+        }
+        let t = median(ourTimes)
+        let mb = bytes / 1e6 / t
+        let measured = references.enumerated().map { i, r in
+            Measured(name: r.name, mbPerSecond: bytes / 1e6 / median(refTimes[i]), ratio: median(refTimes[i]) / t)
+        }
+        rows.append(Row(stage: stage, mbPerSecond: mb, itemsPerSecond: Double(items) / t, references: measured))
+        Console.writeStderr("ferry-bench: \(stage) done\n")
+    }
+
+    func expectCount(_ stage: String, _ got: Int) throws {
+        if got != items { throw BenchError.countMismatch(stage: stage, expected: items, got: got) }
+    }
+
+    try measure("parse plain NDJSON", bytes: plainBytes, references: [
+        Reference(name: "jq -c .", command: "jq -c . '\(plain)' > /dev/null"),
+        Reference(name: "python3 json.loads", command: "\(pythonLoads) < '\(plain)'"),
+    ]) { try expectCount("parse plain", try Stages.parse(path: plain, spelling: .plain)) }
+
+    try measure("parse typed NDJSON", bytes: typedBytes, references: [
+        Reference(name: "jq -c .", command: "jq -c . '\(typed)' > /dev/null"),
+        Reference(name: "python3 json.loads", command: "\(pythonLoads) < '\(typed)'"),
+    ]) { try expectCount("parse typed", try Stages.parse(path: typed, spelling: .typed)) }
+
+    let loaded = try Stages.loadItems(path: plain)
+    try measure("write typed NDJSON", bytes: typedBytes, references: [
+        Reference(name: "jq -c . (parse+write)", command: "jq -c . '\(typed)' > /dev/null"),
+    ]) { _ = try Stages.writeTyped(loaded) }
+
+    try measure("gunzip", bytes: plainBytes, references: [
+        Reference(name: "zcat", command: "zcat '\(plainGz)' > /dev/null"),
+    ]) { _ = try Stages.gunzip(path: plainGz) }
+
+    try measure("gzip -6", bytes: plainBytes, references: [
+        Reference(name: "gzip -6", command: "gzip -6 -c '\(plain)' > /dev/null"),
+    ]) { _ = try Stages.gzip(path: plain) }
+
+    // The table: one line per (stage, reference).
+    func f(_ x: Double, _ decimals: Int = 1) -> String { String(format: "%.\(decimals)f", x) }
+    func pad(_ s: String, _ n: Int, left: Bool = false) -> String {
+        s.count >= n ? s : (left ? String(repeating: " ", count: n - s.count) + s : s + String(repeating: " ", count: n - s.count))
+    }
+    var table = "\n" + pad("stage", 20) + pad("MB/s", 9, left: true) + pad("items/s", 12, left: true) + "   "
+        + pad("reference", 24) + pad("ref MB/s", 9, left: true) + pad("ratio", 8, left: true) + "\n"
+    for row in rows {
+        for (i, r) in row.references.enumerated() {
+            table += pad(i == 0 ? row.stage : "", 20) + pad(i == 0 ? f(row.mbPerSecond) : "", 9, left: true)
+                + pad(i == 0 ? String(Int(row.itemsPerSecond)) : "", 12, left: true) + "   "
+                + pad(r.name, 24) + pad(f(r.mbPerSecond), 9, left: true) + pad(f(r.ratio, 2) + "x", 8, left: true) + "\n"
+        }
+    }
+    table += "\nitems \(items), runs \(runs) (medians), peak RSS \(f(peakRSSMegabytes(), 0)) MB; ratio = reference time / Ferry time\n"
+    try Console.writeStdout(table)
+
+    if let jsonPath = args.value("--json") {
+        let json = JSONValue.object([
+            JSONMember("items", .number(String(items))),
+            JSONMember("runs", .number(String(runs))),
+            JSONMember("peak_rss_mb", .number(f(peakRSSMegabytes(), 0))),
+            JSONMember("stages", .array(rows.map { row in
+                .object([
+                    JSONMember("stage", .string(row.stage)),
+                    JSONMember("mb_per_s", .number(f(row.mbPerSecond))),
+                    JSONMember("items_per_s", .number(String(Int(row.itemsPerSecond)))),
+                    JSONMember("references", .array(row.references.map { r in
+                        .object([JSONMember("name", .string(r.name)), JSONMember("mb_per_s", .number(f(r.mbPerSecond))),
+                                 JSONMember("ratio", .number(f(r.ratio, 2)))])
+                    })),
+                ])
+            })),
+        ])
+        try (json.jsonText + "\n").write(toFile: jsonPath, atomically: true, encoding: .utf8)
+    }
+    return .ok
+}

@@ -3,7 +3,7 @@ import FerryIO
 /// A JSON document as a tree. Numbers keep their exact text; object members keep their
 /// order. Used for control lines, table descriptions and CLI parameters; items have
 /// their own faster decoders (ItemDecoder).
-public indirect enum JSONValue: Sendable, Equatable {
+public enum JSONValue: Sendable, Equatable {
     case null
     case bool(Bool)
     case number(String)

@@ -1,0 +1,126 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import FerryIO
+import FerryValues
+import Foundation
+
+/// Seconds on the monotonic clock.
+func now() -> Double {
+    var ts = timespec()
+    clock_gettime(CLOCK_MONOTONIC, &ts)
+    return Double(ts.tv_sec) + Double(ts.tv_nsec) / 1e9
+}
+
+func median(_ xs: [Double]) -> Double {
+    let s = xs.sorted()
+    return s.count % 2 == 1 ? s[s.count / 2] : (s[s.count / 2 - 1] + s[s.count / 2]) / 2
+}
+
+/// Peak resident memory of this process so far, in MB.
+func peakRSSMegabytes() -> Double {
+    var usage = rusage()
+    getrusage(RUSAGE_SELF.rawValue, &usage)
+    return Double(usage.ru_maxrss) / 1024
+}
+
+func fileSize(_ path: String) -> Int {
+    var st = stat()
+    return stat(path, &st) == 0 ? Int(st.st_size) : 0
+}
+
+/// Runs a shell command with stdout to /dev/null; returns its wall time.
+func timeShell(_ command: String) throws -> Double {
+    let process = Process()
+    process.executableURL = URL(fileURLWithPath: "/bin/sh")
+    process.arguments = ["-c", command]
+    process.standardOutput = FileHandle.nullDevice
+    let start = now()
+    try process.run()
+    process.waitUntilExit()
+    let elapsed = now() - start
+    guard process.terminationStatus == 0 else {
+        throw BenchError.referenceFailed(command: command, status: process.terminationStatus)
+    }
+    return elapsed
+}
+
+enum BenchError: Error, CustomStringConvertible {
+    case referenceFailed(command: String, status: Int32)
+    case countMismatch(stage: String, expected: Int, got: Int)
+
+    var description: String {
+        switch self {
+        case let .referenceFailed(command, status): return "reference command failed with status \(status): \(command)"
+        case let .countMismatch(stage, expected, got): return "\(stage): expected \(expected) items, saw \(got)"
+        }
+    }
+}
+
+/// Our stages, each reading real files as a user's run would (page cache warm).
+enum Stages {
+    /// Parse every line of an NDJSON file into items; returns the item count.
+    static func parse(path: String, spelling: ItemSpelling) throws -> Int {
+        let reader = LineReader(source: try FileSource(path: path))
+        let decoder = ItemDecoder(spelling: spelling)
+        var count = 0
+        while let line = try reader.next() {
+            if case .item = try decoder.decodeRecord(line) { count += 1 }
+        }
+        return count
+    }
+
+    static func loadItems(path: String) throws -> [Item] {
+        let reader = LineReader(source: try FileSource(path: path))
+        let decoder = ItemDecoder(spelling: .plain)
+        var items: [Item] = []
+        while let line = try reader.next() { items.append(try decoder.decodeItem(line)) }
+        return items
+    }
+
+    /// Write items as typed NDJSON to /dev/null; returns bytes written.
+    static func writeTyped(_ items: [Item]) throws -> Int {
+        let out = OutputWriter(sink: try FileSink(path: "/dev/null"))
+        var bytes = 0
+        for item in items {
+            ItemEncoder.writeTyped(item, into: out.buffer)
+            out.buffer.append(UInt8(ascii: "\n"))
+            if out.buffer.count >= 1 << 20 { bytes += out.buffer.count }
+            try out.recordEnded()
+        }
+        bytes += out.buffer.count
+        try out.finish()
+        return bytes
+    }
+
+    /// Inflate a .gz file, discarding the output; returns uncompressed bytes.
+    static func gunzip(path: String) throws -> Int {
+        let source = try GzipSource(FileSource(path: path))
+        let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 1 << 20, alignment: 16)
+        defer { buffer.deallocate() }
+        var total = 0
+        while true {
+            let n = try source.read(into: buffer)
+            if n == 0 { break }
+            total += n
+        }
+        return total
+    }
+
+    /// Deflate a file at level 6 to /dev/null; returns uncompressed bytes.
+    static func gzip(path: String) throws -> Int {
+        let source = try FileSource(path: path)
+        let sink = try GzipSink(FileSink(path: "/dev/null"), level: 6)
+        let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 1 << 20, alignment: 16)
+        defer { buffer.deallocate() }
+        var total = 0
+        while true {
+            let n = try source.read(into: buffer)
+            if n == 0 { break }
+            try sink.write(UnsafeRawBufferPointer(rebasing: buffer[..<n]))
+            total += n
+        }
+        try sink.finish()
+        return total
+    }
+}
