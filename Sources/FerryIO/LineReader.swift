@@ -31,7 +31,7 @@ public final class LineReader {
     private var discarding = false
 
     public init(source: ByteSource, maxLineLength: Int = LineReader.defaultMaxLineLength,
-                bufferSize: Int = 1 << 20) {
+                bufferSize: Int = 128 * 1024) {
         self.source = source
         self.maxLineLength = maxLineLength
         capacity = max(64, min(bufferSize, maxLineLength + 1))

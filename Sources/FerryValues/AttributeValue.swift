@@ -1,6 +1,7 @@
 /// One DynamoDB attribute value: the ten types of DynamoDB's data model.
 ///
-/// Equality follows DynamoDB: numbers compare numerically, sets and maps ignore order.
+/// Equality follows DynamoDB: strings and names compare by UTF-8 bytes (not Unicode
+/// equivalence), numbers numerically, sets and maps ignore order.
 /// Not `indirect`: lists and maps already live in arrays, and boxing every scalar cost
 /// an allocation per value on the parse path.
 public enum AttributeValue: Sendable {
@@ -36,14 +37,14 @@ public enum AttributeValue: Sendable {
 extension AttributeValue: Equatable {
     public static func == (a: AttributeValue, b: AttributeValue) -> Bool {
         switch (a, b) {
-        case let (.s(x), .s(y)): return x == y
+        case let (.s(x), .s(y)): return utf8Equal(x, y)
         case let (.n(x), .n(y)): return x == y
         case let (.b(x), .b(y)): return x == y
         case let (.bool(x), .bool(y)): return x == y
         case (.null, .null): return true
         case let (.m(x), .m(y)): return x == y
         case let (.l(x), .l(y)): return x == y
-        case let (.ss(x), .ss(y)): return x.count == y.count && Set(x) == Set(y)
+        case let (.ss(x), .ss(y)): return x.count == y.count && Set(x.map(UTF8Key.init)) == Set(y.map(UTF8Key.init))
         case let (.ns(x), .ns(y)): return x.count == y.count && Set(x) == Set(y)
         case let (.bs(x), .bs(y)): return x.count == y.count && Set(x) == Set(y)
         default: return false
@@ -77,11 +78,11 @@ public struct AttributeMap: Sendable, Equatable {
 
     public subscript(name: String) -> AttributeValue? {
         get {
-            for entry in entries where entry.name == name { return entry.value }
+            for entry in entries where utf8Equal(entry.name, name) { return entry.value }
             return nil
         }
         set {
-            if let index = entries.firstIndex(where: { $0.name == name }) {
+            if let index = entries.firstIndex(where: { utf8Equal($0.name, name) }) {
                 if let newValue { entries[index].value = newValue } else { entries.remove(at: index) }
             } else if let newValue {
                 entries.append((name, newValue))

@@ -17,15 +17,18 @@ public enum StreamRecord: Sendable {
     case control(name: String, body: JSONValue)
 }
 
-public struct ItemDecoder: Sendable {
-    public var spelling: ItemSpelling
+/// Decodes items and stream records. Keeps scratch between records (recent attribute
+/// names), so reuse one decoder for a stream. Not thread-safe: one per thread.
+public final class ItemDecoder {
+    public let spelling: ItemSpelling
+    private let scratch = DecoderScratch()
 
     public init(spelling: ItemSpelling = .auto) { self.spelling = spelling }
 
     /// Decodes one record. Throws `JSONError` for malformed JSON and `ItemError` for JSON
     /// that is not a valid item.
     public func decodeRecord(_ bytes: UnsafeRawBufferPointer) throws -> StreamRecord {
-        var scanner = JSONScanner(bytes)
+        var scanner = JSONScanner(bytes, names: scratch)
         scanner.skipWhitespace()
         guard scanner.peek() == UInt8(ascii: "{") else {
             if scanner.atEnd { throw scanner.unexpected("a JSON object") }
@@ -73,7 +76,7 @@ public struct ItemDecoder: Sendable {
                 }
             }
         }
-        var body = JSONScanner(bytes)
+        var body = JSONScanner(bytes, names: scratch)
         try body.expect(UInt8(ascii: "{"), "'{'")
         let item = try body.mapBody(typed: typed, depth: 1)
         try body.expectEnd()
@@ -144,15 +147,16 @@ extension JSONScanner {
         if consume(UInt8(ascii: "}")) { return AttributeMap(uniqueEntries: entries) }
         entries.reserveCapacity(depth == 1 ? 16 : 4)
         // Duplicate names are found by a cheap hash of the key bytes first; strings are
-        // compared only when hashes match.
-        var hashes: [UInt64] = []
-        hashes.reserveCapacity(depth == 1 ? 16 : 4)
+        // compared only when hashes match. Hashes of enclosing maps sit below `base`.
+        let base = hashTop
+        defer { hashTop = base }
         repeat {
             skipWhitespace()
             var hash: UInt64 = 0
+            let names = self.names
             let name = try withString { bytes -> String in
                 hash = Self.keyHash(bytes)
-                return String(decoding: bytes, as: UTF8.self)
+                return names?.name(bytes, hash: hash) ?? String(decoding: bytes, as: UTF8.self)
             }
             try expect(UInt8(ascii: ":"), "':' after object key")
             let value: AttributeValue
@@ -161,14 +165,30 @@ extension JSONScanner {
             } catch let e as ItemError {
                 throw e.inside(.name(name))
             }
-            for (i, h) in hashes.enumerated() where h == hash && entries[i].name == name {
-                throw ItemError(.duplicateName(name))
-            }
-            hashes.append(hash)
+            try pushNameHash(hash, from: base, name: name, entries: entries)
             entries.append((name, value))
         } while consume(UInt8(ascii: ","))
         try expect(UInt8(ascii: "}"), "',' or '}' after object member")
         return AttributeMap(uniqueEntries: entries)
+    }
+
+    /// Checks `name` against the names of this map so far (hashes from `base` up), then
+    /// records its hash.
+    @inline(__always)
+    mutating func pushNameHash(_ hash: UInt64, from base: Int,
+                               name: String, entries: [(name: String, value: AttributeValue)]) throws {
+        if let names {
+            var i = base
+            while i < hashTop {
+                if names.hashes[i] == hash && utf8Equal(entries[i - base].name, name) { throw ItemError(.duplicateName(name)) }
+                i += 1
+            }
+            names.reserveHashes(hashTop + 1)
+            names.hashes[hashTop] = hash
+            hashTop += 1
+        } else {
+            for entry in entries where utf8Equal(entry.name, name) { throw ItemError(.duplicateName(name)) }
+        }
     }
 
     /// Length and the first and last eight bytes, mixed: distinct for almost all names.
@@ -272,7 +292,7 @@ extension JSONScanner {
             value = .l(list)
         case .ss:
             let set = try stringArray("SS", "an array of JSON strings") { String(decoding: $0, as: UTF8.self) }
-            try ItemRules.checkSet(set, typeName: "string") { $0 }
+            try ItemRules.checkSet(set.map(UTF8Key.init), typeName: "string") { String(decoding: $0.bytes, as: UTF8.self) }
             value = .ss(set)
         case .ns:
             let set = try stringArray("NS", "an array of numbers in JSON strings") { try Self.number($0) }

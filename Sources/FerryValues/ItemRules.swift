@@ -33,7 +33,7 @@ public enum ItemRules {
             for (i, inner) in list.enumerated() {
                 do { try validateValue(inner, depth: depth + 1) } catch let e as ItemError { throw e.inside(.index(i)) }
             }
-        case let .ss(set): try checkSet(set, typeName: "string") { $0 }
+        case let .ss(set): try checkSet(set.map(UTF8Key.init), typeName: "string") { String(decoding: $0.bytes, as: UTF8.self) }
         case let .ns(set): try checkSet(set, typeName: "number") { $0.description }
         case let .bs(set): try checkSet(set, typeName: "binary") { Base64.encode($0) }
         default: break

@@ -16,6 +16,8 @@ let spec = CommandSpec(
         OptionSpec("--dir", value: "<folder>", help: "Where the data set is generated and kept (default bench-data)."),
         OptionSpec("--json", value: "<file>", help: "Also write the results as JSON to this file."),
         OptionSpec("--seed", value: "<n>", help: "Generator seed (default 1)."),
+        OptionSpec("--stage", value: "<name>", help: "Run only this stage (repeatable): parse-plain, parse-typed, write-typed, gunzip, gzip.", repeatable: true),
+        OptionSpec("--no-references", help: "Time Ferry's stages only (for profiling)."),
     ],
     examples: ["ferry-bench --items 50000 --runs 3", "make bench BENCH_ITEMS=4000000 BENCH_OUT=bench.json"])
 
@@ -47,8 +49,18 @@ CommandLineTool.main(spec) { args in
     let pythonLoads = "python3 -c 'import sys, json\nfor line in sys.stdin: json.loads(line)'"
     var rows: [Row] = []
 
+    let stageNames = ["parse-plain", "parse-typed", "write-typed", "gunzip", "gzip"]
+    let selected = args.values("--stage")
+    for name in selected where !stageNames.contains(name) {
+        throw UsageError.invalidValue(option: "--stage", value: name, expected: "one of \(stageNames.joined(separator: ", "))")
+    }
+    let withReferences = !args.flag("--no-references")
+
     /// Alternates our stage with each reference, `runs` times, and keeps medians.
-    func measure(_ stage: String, bytes: Double, references: [Reference], ours: () throws -> Void) throws {
+    func measure(_ key: String, _ stage: String, bytes: Double, references allReferences: [Reference],
+                 ours: () throws -> Void) throws {
+        guard selected.isEmpty || selected.contains(key) else { return }
+        let references = withReferences ? allReferences : []
         var ourTimes: [Double] = []
         var refTimes = Array(repeating: [Double](), count: references.count)
         for _ in 0..<runs {
@@ -70,26 +82,26 @@ CommandLineTool.main(spec) { args in
         if got != items { throw BenchError.countMismatch(stage: stage, expected: items, got: got) }
     }
 
-    try measure("parse plain NDJSON", bytes: plainBytes, references: [
+    try measure("parse-plain", "parse plain NDJSON", bytes: plainBytes, references: [
         Reference(name: "jq -c .", command: "jq -c . '\(plain)' > /dev/null"),
         Reference(name: "python3 json.loads", command: "\(pythonLoads) < '\(plain)'"),
     ]) { try expectCount("parse plain", try Stages.parse(path: plain, spelling: .plain)) }
 
-    try measure("parse typed NDJSON", bytes: typedBytes, references: [
+    try measure("parse-typed", "parse typed NDJSON", bytes: typedBytes, references: [
         Reference(name: "jq -c .", command: "jq -c . '\(typed)' > /dev/null"),
         Reference(name: "python3 json.loads", command: "\(pythonLoads) < '\(typed)'"),
     ]) { try expectCount("parse typed", try Stages.parse(path: typed, spelling: .typed)) }
 
-    let loaded = try Stages.loadItems(path: plain)
-    try measure("write typed NDJSON", bytes: typedBytes, references: [
+    let loaded = selected.isEmpty || selected.contains("write-typed") ? try Stages.loadItems(path: plain) : []
+    try measure("write-typed", "write typed NDJSON", bytes: typedBytes, references: [
         Reference(name: "jq -c . (parse+write)", command: "jq -c . '\(typed)' > /dev/null"),
     ]) { _ = try Stages.writeTyped(loaded) }
 
-    try measure("gunzip", bytes: plainBytes, references: [
+    try measure("gunzip", "gunzip", bytes: plainBytes, references: [
         Reference(name: "zcat", command: "zcat '\(plainGz)' > /dev/null"),
     ]) { _ = try Stages.gunzip(path: plainGz) }
 
-    try measure("gzip -6", bytes: plainBytes, references: [
+    try measure("gzip", "gzip -6", bytes: plainBytes, references: [
         Reference(name: "gzip -6", command: "gzip -6 -c '\(plain)' > /dev/null"),
     ]) { _ = try Stages.gzip(path: plain) }
 
@@ -101,6 +113,9 @@ CommandLineTool.main(spec) { args in
     var table = "\n" + pad("stage", 20) + pad("MB/s", 9, left: true) + pad("items/s", 12, left: true) + "   "
         + pad("reference", 24) + pad("ref MB/s", 9, left: true) + pad("ratio", 8, left: true) + "\n"
     for row in rows {
+        if row.references.isEmpty {
+            table += pad(row.stage, 20) + pad(f(row.mbPerSecond), 9, left: true) + pad(String(Int(row.itemsPerSecond)), 12, left: true) + "\n"
+        }
         for (i, r) in row.references.enumerated() {
             table += pad(i == 0 ? row.stage : "", 20) + pad(i == 0 ? f(row.mbPerSecond) : "", 9, left: true)
                 + pad(i == 0 ? String(Int(row.itemsPerSecond)) : "", 12, left: true) + "   "

@@ -85,6 +85,32 @@ final class GzipTests: XCTestCase {
         }
     }
 
+    func testMemoryStaysFlatWhileStreaming256MB() throws {
+        func peakRSSKilobytes() -> Int {
+            var usage = rusage()
+            getrusage(RUSAGE_SELF.rawValue, &usage)
+            return usage.ru_maxrss
+        }
+        let chunk = [UInt8](repeating: UInt8(ascii: "z"), count: 1 << 20)
+        let compressed = MemorySink()
+        let before = peakRSSKilobytes()
+        let sink = try GzipSink(compressed, level: 1)
+        for _ in 0..<256 { try chunk.withUnsafeBytes { try sink.write($0) } }
+        try sink.finish()
+        let source = try GzipSource(MemorySource(compressed.buffer.array, name: "big.gz"))
+        let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 1 << 20, alignment: 16)
+        defer { buffer.deallocate() }
+        var total = 0
+        while true {
+            let n = try source.read(into: buffer)
+            if n == 0 { break }
+            total += n
+        }
+        XCTAssertEqual(total, 256 << 20)
+        // 256 MB went through both ways; the peak may grow by buffers, not by the data.
+        XCTAssertLessThan(peakRSSKilobytes() - before, 32 * 1024)
+    }
+
     func testSystemGzipReadsWhatWeWrite() throws {
         let folder = try TestSupport.temporaryFolder()
         let path = folder.appendingPathComponent("ours.gz").path

@@ -116,6 +116,18 @@ final class ItemCodecTests: XCTestCase {
         XCTAssertEqual(decodeError(""), "invalid JSON at line 1, column 1: unexpected end of input, expected a JSON object")
     }
 
+    /// DynamoDB compares strings by bytes: precomposed and decomposed "é" are different
+    /// values, although Swift's String == calls them equal.
+    func testStringsCompareByUTF8BytesNotUnicodeEquivalence() throws {
+        let nfc = "\u{E9}", nfd = "e\u{301}"
+        XCTAssertNotEqual(AttributeValue.s(nfc), AttributeValue.s(nfd))
+        XCTAssertEqual(decodeError("{\"Item\":{\"s\":{\"SS\":[\"\(nfc)\",\"\(nfd)\"]}}}"), "no error")
+        let item = try auto.decodeItem("{\"\(nfc)\":1,\"\(nfd)\":2}")
+        XCTAssertEqual(item.count, 2)
+        XCTAssertEqual(item[nfd], .n(DynamoNumber(2)))
+        XCTAssertEqual(item[nfc], .n(DynamoNumber(1)))
+    }
+
     func testNestingLimitIs32Levels() {
         func nested(_ levels: Int) -> String {
             String(repeating: #"{"a":"#, count: levels) + "1" + String(repeating: "}", count: levels)

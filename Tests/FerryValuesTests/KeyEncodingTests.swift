@@ -49,6 +49,16 @@ final class KeyEncodingTests: XCTestCase {
         XCTAssertEqual(keys.indices.shuffled().sorted { memcmpLess(keys[$0], keys[$1]) }, Array(keys.indices))
     }
 
+    /// The worked examples of docs/key-encoding.md, bytes written by hand.
+    func testBytesMatchTheDocumentedFormat() throws {
+        XCTAssertEqual(encoded(.n(try DynamoNumber("12.5"))), [0x03, 0x83, 0x02, 0x03, 0x06, 0x00])
+        XCTAssertEqual(encoded(.n(try DynamoNumber("-12.5"))), [0x01, 0x7C, 0xFD, 0xFC, 0xF9, 0xFF])
+        XCTAssertEqual(encoded(.n(try DynamoNumber("1.50"))), [0x03, 0x82, 0x02, 0x06, 0x00])
+        XCTAssertEqual(encoded(.n(.zero)), [0x02])
+        XCTAssertEqual(encoded(.s("a\u{0}b")), [0x61, 0x00, 0xFF, 0x62, 0x00, 0x01])
+        XCTAssertEqual(encoded(.b([])), [0x00, 0x01])
+    }
+
     func testOtherTypesAreNotKeys() {
         XCTAssertFalse(KeyEncoding.encode(.bool(true), into: ByteBuffer()))
     }

@@ -9,8 +9,12 @@ struct JSONScanner {
     var pos: Int = 0
     /// Reused for strings that contain escapes.
     var scratch: [UInt8] = []
+    /// The item decoders' name cache and hash stack (nil for generic JSON).
+    let names: DecoderScratch?
+    var hashTop = 0
 
-    init(_ bytes: UnsafeRawBufferPointer) {
+    init(_ bytes: UnsafeRawBufferPointer, names: DecoderScratch? = nil) {
+        self.names = names
         // An empty buffer may have no base address; point at a static byte instead.
         base = bytes.baseAddress?.assumingMemoryBound(to: UInt8.self) ?? JSONScanner.emptyBase
         end = bytes.count

@@ -1,0 +1,41 @@
+# Ferry: build, test, demo, bench, install. See README.md.
+SWIFT       ?= swift
+PREFIX      ?= /usr/local
+DATA        ?= ferry-data
+BENCH_ITEMS ?= 1000000
+BENCH_RUNS  ?= 3
+BENCH_DIR   ?= bench-data
+BENCH_OUT   ?=
+ifeq ($(BENCH_QUICK),1)
+BENCH_ITEMS := 50000
+endif
+
+.PHONY: all deps build test demo bench install clean
+
+all: build
+
+# zlib's headers are the one system library Ferry builds against.
+deps:
+	@scripts/check-deps.sh
+
+build: deps
+	$(SWIFT) build -c release
+
+test: deps
+	@scripts/run-tests.sh
+
+demo: build
+	@scripts/demo.sh "$(DATA)"
+
+bench: build
+	.build/release/ferry-bench --items $(BENCH_ITEMS) --runs $(BENCH_RUNS) --dir "$(BENCH_DIR)" \
+		$(if $(BENCH_OUT),--json "$(BENCH_OUT)")
+
+install: build
+	install -d "$(PREFIX)/bin"
+	@for f in .build/release/ferry-*; do \
+		if [ -f "$$f" ] && [ -x "$$f" ]; then install -m 0755 "$$f" "$(PREFIX)/bin/" && echo "installed $(PREFIX)/bin/$${f##*/}"; fi; \
+	done
+
+clean:
+	rm -rf .build "$(BENCH_DIR)"
