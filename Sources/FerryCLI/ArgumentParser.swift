@@ -54,6 +54,11 @@ public struct ParsedArguments: Sendable {
         return n
     }
 
+    /// `--threads`, defaulting to the number of cores the process may use.
+    public func threadCount() throws -> Int {
+        try int("--threads", default: ProcessorCount.available, range: 1...256)
+    }
+
     /// An option whose value must be one of `choices`.
     public func choice(_ name: String, _ choices: [String], default defaultValue: String) throws -> String {
         guard let text = value(name) else { return defaultValue }

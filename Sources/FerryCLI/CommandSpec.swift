@@ -75,6 +75,8 @@ public struct OptionSpec: Sendable {
     /// The data folder option every command that touches the store or tables takes.
     public static let data = OptionSpec(
         "--data", value: "<dir>", help: "Data folder (default: $FERRY_DATA, else ./ferry-data).")
+    public static let threads = OptionSpec(
+        "--threads", value: "<n>", help: "Worker threads for parsing and checking (default: the number of cores).")
     public static let progress = OptionSpec(
         "--progress", help: "Report progress on stderr even when it is not a terminal.")
 }

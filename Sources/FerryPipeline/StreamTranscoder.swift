@@ -3,14 +3,20 @@ import FerryValues
 
 /// Reads NDJSON records, checks each item against DynamoDB's rules, and writes it in the
 /// chosen spelling; control lines (`ferry:...`) pass through byte for byte and in order.
-/// Bad records go to the RejectWriter and the stream goes on. Not thread-safe.
+/// Bad records go to the RejectWriter and the stream goes on.
+///
+/// Decoding, checking and encoding run on `threads` worker threads
+/// (ParallelLineProcessor); output and rejects keep the input's order. The transcoder
+/// itself is used from one thread.
 public final class StreamTranscoder {
     public struct Options: Sendable {
         public var input: ItemSpelling
         public var plainOutput: Bool
-        public init(input: ItemSpelling = .auto, plainOutput: Bool = false) {
+        public var threads: Int
+        public init(input: ItemSpelling = .auto, plainOutput: Bool = false, threads: Int = 1) {
             self.input = input
             self.plainOutput = plainOutput
+            self.threads = threads
         }
     }
 
@@ -18,7 +24,6 @@ public final class StreamTranscoder {
     public private(set) var controlCount = 0
     private let output: OutputWriter
     private let rejects: RejectWriter
-    private let decoder: ItemDecoder
     private let options: Options
     private let onProgress: (Int, Int) -> Void
 
@@ -27,50 +32,78 @@ public final class StreamTranscoder {
         self.output = output
         self.rejects = rejects
         self.options = options
-        self.decoder = ItemDecoder(spelling: options.input)
         self.onProgress = onProgress
+    }
+
+    /// What one worker made of one block.
+    struct Block: Sendable {
+        var bytes: [UInt8] = []
+        var rejects: [Reject] = []
+        var items = 0
+        var controls = 0
+        var inputBytes = 0
+    }
+
+    struct Reject: Sendable {
+        let line: Int
+        let reason: String
+        let record: [UInt8]
     }
 
     /// Processes every line of `source` (already gunzipped if it was gzip).
     public func run(_ source: ByteSource) throws {
-        let reader = LineReader(source: source)
-        let out = output.buffer
-        var batchItems = 0, batchBytes = 0
-        while true {
-            let line: UnsafeRawBufferPointer
-            do {
-                guard let next = try reader.next() else { break }
-                line = next
-            } catch let IOError.lineTooLong(path, number, limit) {
-                try rejects.reject(source: path, line: number, reason: "line is longer than the limit of \(limit) bytes",
-                                   record: UnsafeRawBufferPointer(start: nil, count: 0))
-                continue
-            }
+        let options = self.options
+        let name = source.name
+        try ParallelLineProcessor.run(
+            source: source, threads: options.threads,
+            makeWorker: {
+                let decoder = ItemDecoder(spelling: options.input)
+                let out = ByteBuffer(capacity: 2 << 20)
+                return { block in Self.transcode(block, decoder: decoder, out: out, plain: options.plainOutput) }
+            },
+            consume: { (block: Block) in
+                for reject in block.rejects {
+                    try reject.record.withUnsafeBytes {
+                        try rejects.reject(source: name, line: reject.line, reason: reject.reason, record: $0)
+                    }
+                }
+                output.buffer.append(block.bytes)
+                try output.recordEnded()
+                itemCount += block.items
+                controlCount += block.controls
+                onProgress(block.items, block.inputBytes)
+            })
+    }
+
+    /// One block on a worker thread.
+    static func transcode(_ block: LineBlock, decoder: ItemDecoder, out: ByteBuffer, plain: Bool) -> Block {
+        var result = Block()
+        if let line = block.overlongLine {
+            result.rejects.append(Reject(line: line, reason: "line is longer than the limit of \(LineReader.defaultMaxLineLength) bytes", record: []))
+            return result
+        }
+        out.removeAll()
+        block.forEachLine { line, number in
+            let mark = out.count
             do {
                 switch try decoder.decodeRecord(line) {
                 case let .item(item):
                     try ItemRules.checkSize(item)
-                    if options.plainOutput { ItemEncoder.writePlain(item, into: out) } else { ItemEncoder.writeTyped(item, into: out) }
+                    if plain { ItemEncoder.writePlain(item, into: out) } else { ItemEncoder.writeTyped(item, into: out) }
                     out.append(UInt8(ascii: "\n"))
-                    itemCount += 1
+                    result.items += 1
                 case .control:
                     out.append(line)
                     out.append(UInt8(ascii: "\n"))
-                    controlCount += 1
+                    result.controls += 1
                 }
-            } catch let error as JSONError {
-                try rejects.reject(source: source.name, line: reader.lineNumber, reason: rejectReason(error), record: line)
-            } catch let error as ItemError {
-                try rejects.reject(source: source.name, line: reader.lineNumber, reason: rejectReason(error), record: line)
-            }
-            try output.recordEnded()
-            batchItems += 1
-            batchBytes += line.count + 1
-            if batchItems == 4096 {
-                onProgress(batchItems, batchBytes)
-                batchItems = 0; batchBytes = 0
+            } catch {
+                out.truncate(to: mark)
+                result.rejects.append(Reject(line: number, reason: rejectReason(error), record: Array(line)))
             }
         }
-        onProgress(batchItems, batchBytes)
+        result.bytes = out.array
+        result.inputBytes = block.bytes.count
+        return result
     }
 }

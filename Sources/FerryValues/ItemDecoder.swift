@@ -150,6 +150,7 @@ extension JSONScanner {
         // compared only when hashes match. Hashes of enclosing maps sit below `base`.
         let base = hashTop
         defer { hashTop = base }
+        var seen: UInt64 = 0   // one bit per name hash: most names need no comparison at all
         repeat {
             skipWhitespace()
             var hash: UInt64 = 0
@@ -165,7 +166,7 @@ extension JSONScanner {
             } catch let e as ItemError {
                 throw e.inside(.name(name))
             }
-            try pushNameHash(hash, from: base, name: name, entries: entries)
+            try pushNameHash(hash, from: base, seen: &seen, name: name, entries: entries)
             entries.append((name, value))
         } while consume(UInt8(ascii: ","))
         try expect(UInt8(ascii: "}"), "',' or '}' after object member")
@@ -175,14 +176,18 @@ extension JSONScanner {
     /// Checks `name` against the names of this map so far (hashes from `base` up), then
     /// records its hash.
     @inline(__always)
-    mutating func pushNameHash(_ hash: UInt64, from base: Int,
+    mutating func pushNameHash(_ hash: UInt64, from base: Int, seen: inout UInt64,
                                name: String, entries: [(name: String, value: AttributeValue)]) throws {
         if let names {
-            var i = base
-            while i < hashTop {
-                if names.hashes[i] == hash && utf8Equal(entries[i - base].name, name) { throw ItemError(.duplicateName(name)) }
-                i += 1
+            let bit: UInt64 = 1 << (hash >> 58)
+            if seen & bit != 0 {
+                var i = base
+                while i < hashTop {
+                    if names.hashes[i] == hash && utf8Equal(entries[i - base].name, name) { throw ItemError(.duplicateName(name)) }
+                    i += 1
+                }
             }
+            seen |= bit
             names.reserveHashes(hashTop + 1)
             names.hashes[hashTop] = hash
             hashTop += 1

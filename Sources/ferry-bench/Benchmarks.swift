@@ -2,6 +2,7 @@
 import Glibc
 #endif
 import FerryIO
+import FerryPipeline
 import FerryValues
 import Foundation
 
@@ -59,14 +60,23 @@ enum BenchError: Error, CustomStringConvertible {
 
 /// Our stages, each reading real files as a user's run would (page cache warm).
 enum Stages {
-    /// Parse every line of an NDJSON file into items; returns the item count.
-    static func parse(path: String, spelling: ItemSpelling) throws -> Int {
-        let reader = LineReader(source: try FileSource(path: path))
-        let decoder = ItemDecoder(spelling: spelling)
+    /// Parse every line of an NDJSON file into items on `threads` workers, as
+    /// ferry-transform and ferry-load do; returns the item count.
+    static func parse(path: String, spelling: ItemSpelling, threads: Int) throws -> Int {
         var count = 0
-        while let line = try reader.next() {
-            if case .item = try decoder.decodeRecord(line) { count += 1 }
-        }
+        try ParallelLineProcessor.run(
+            source: try FileSource(path: path), threads: threads,
+            makeWorker: {
+                let decoder = ItemDecoder(spelling: spelling)
+                return { (block: LineBlock) -> Int in
+                    var items = 0
+                    block.forEachLine { line, _ in
+                        if case .item = try? decoder.decodeRecord(line) { items += 1 }
+                    }
+                    return items
+                }
+            },
+            consume: { count += $0 })
         return count
     }
 

@@ -3,6 +3,7 @@
 // Driven by `make bench`; see docs/performance.md for how to read the table.
 import FerryCLI
 import FerryIO
+import FerryPipeline
 import FerryValues
 import Foundation
 
@@ -18,6 +19,7 @@ let spec = CommandSpec(
         OptionSpec("--seed", value: "<n>", help: "Generator seed (default 1)."),
         OptionSpec("--stage", value: "<name>", help: "Run only this stage (repeatable): parse-plain, parse-typed, write-typed, gunzip, gzip.", repeatable: true),
         OptionSpec("--no-references", help: "Time Ferry's stages only (for profiling)."),
+        .threads,
     ],
     examples: ["ferry-bench --items 50000 --runs 3", "make bench BENCH_ITEMS=4000000 BENCH_OUT=bench.json"])
 
@@ -55,42 +57,58 @@ CommandLineTool.main(spec) { args in
         throw UsageError.invalidValue(option: "--stage", value: name, expected: "one of \(stageNames.joined(separator: ", "))")
     }
     let withReferences = !args.flag("--no-references")
+    let threads = try args.threadCount()
 
-    /// Alternates our stage with each reference, `runs` times, and keeps medians.
+    /// Alternates each variant of our stage with each reference, `runs` times, and keeps
+    /// medians; each variant is a row, compared with the same reference timings.
     func measure(_ key: String, _ stage: String, bytes: Double, references allReferences: [Reference],
-                 ours: () throws -> Void) throws {
+                 variants: [(label: String, run: () throws -> Void)]) throws {
         guard selected.isEmpty || selected.contains(key) else { return }
         let references = withReferences ? allReferences : []
-        var ourTimes: [Double] = []
+        var ourTimes = Array(repeating: [Double](), count: variants.count)
         var refTimes = Array(repeating: [Double](), count: references.count)
         for _ in 0..<runs {
-            let start = now()
-            try ours()
-            ourTimes.append(now() - start)
+            for (i, variant) in variants.enumerated() {
+                let start = now()
+                try variant.run()
+                ourTimes[i].append(now() - start)
+            }
             for (i, reference) in references.enumerated() { refTimes[i].append(try timeShell(reference.command)) }
         }
-        let t = median(ourTimes)
-        let mb = bytes / 1e6 / t
-        let measured = references.enumerated().map { i, r in
-            Measured(name: r.name, mbPerSecond: bytes / 1e6 / median(refTimes[i]), ratio: median(refTimes[i]) / t)
+        for (i, variant) in variants.enumerated() {
+            let t = median(ourTimes[i])
+            let measured = references.enumerated().map { j, r in
+                Measured(name: r.name, mbPerSecond: bytes / 1e6 / median(refTimes[j]), ratio: median(refTimes[j]) / t)
+            }
+            rows.append(Row(stage: stage + variant.label, mbPerSecond: bytes / 1e6 / t,
+                            itemsPerSecond: Double(items) / t, references: measured))
         }
-        rows.append(Row(stage: stage, mbPerSecond: mb, itemsPerSecond: Double(items) / t, references: measured))
         Console.writeStderr("ferry-bench: \(stage) done\n")
+    }
+
+    func measure(_ key: String, _ stage: String, bytes: Double, references: [Reference], ours: @escaping () throws -> Void) throws {
+        try measure(key, stage, bytes: bytes, references: references, variants: [("", ours)])
     }
 
     func expectCount(_ stage: String, _ got: Int) throws {
         if got != items { throw BenchError.countMismatch(stage: stage, expected: items, got: got) }
     }
 
-    try measure("parse-plain", "parse plain NDJSON", bytes: plainBytes, references: [
+    try measure("parse-plain", "parse plain", bytes: plainBytes, references: [
         Reference(name: "jq -c .", command: "jq -c . '\(plain)' > /dev/null"),
         Reference(name: "python3 json.loads", command: "\(pythonLoads) < '\(plain)'"),
-    ]) { try expectCount("parse plain", try Stages.parse(path: plain, spelling: .plain)) }
+    ], variants: [
+        (", 1 thread", { try expectCount("parse plain", try Stages.parse(path: plain, spelling: .plain, threads: 1)) }),
+        (", \(threads) threads", { try expectCount("parse plain", try Stages.parse(path: plain, spelling: .plain, threads: threads)) }),
+    ])
 
-    try measure("parse-typed", "parse typed NDJSON", bytes: typedBytes, references: [
+    try measure("parse-typed", "parse typed", bytes: typedBytes, references: [
         Reference(name: "jq -c .", command: "jq -c . '\(typed)' > /dev/null"),
         Reference(name: "python3 json.loads", command: "\(pythonLoads) < '\(typed)'"),
-    ]) { try expectCount("parse typed", try Stages.parse(path: typed, spelling: .typed)) }
+    ], variants: [
+        (", 1 thread", { try expectCount("parse typed", try Stages.parse(path: typed, spelling: .typed, threads: 1)) }),
+        (", \(threads) threads", { try expectCount("parse typed", try Stages.parse(path: typed, spelling: .typed, threads: threads)) }),
+    ])
 
     let loaded = selected.isEmpty || selected.contains("write-typed") ? try Stages.loadItems(path: plain) : []
     try measure("write-typed", "write typed NDJSON", bytes: typedBytes, references: [
@@ -110,14 +128,14 @@ CommandLineTool.main(spec) { args in
     func pad(_ s: String, _ n: Int, left: Bool = false) -> String {
         s.count >= n ? s : (left ? String(repeating: " ", count: n - s.count) + s : s + String(repeating: " ", count: n - s.count))
     }
-    var table = "\n" + pad("stage", 20) + pad("MB/s", 9, left: true) + pad("items/s", 12, left: true) + "   "
+    var table = "\n" + pad("stage", 26) + pad("MB/s", 9, left: true) + pad("items/s", 12, left: true) + "   "
         + pad("reference", 24) + pad("ref MB/s", 9, left: true) + pad("ratio", 8, left: true) + "\n"
     for row in rows {
         if row.references.isEmpty {
-            table += pad(row.stage, 20) + pad(f(row.mbPerSecond), 9, left: true) + pad(String(Int(row.itemsPerSecond)), 12, left: true) + "\n"
+            table += pad(row.stage, 26) + pad(f(row.mbPerSecond), 9, left: true) + pad(String(Int(row.itemsPerSecond)), 12, left: true) + "\n"
         }
         for (i, r) in row.references.enumerated() {
-            table += pad(i == 0 ? row.stage : "", 20) + pad(i == 0 ? f(row.mbPerSecond) : "", 9, left: true)
+            table += pad(i == 0 ? row.stage : "", 26) + pad(i == 0 ? f(row.mbPerSecond) : "", 9, left: true)
                 + pad(i == 0 ? String(Int(row.itemsPerSecond)) : "", 12, left: true) + "   "
                 + pad(r.name, 24) + pad(f(r.mbPerSecond), 9, left: true) + pad(f(r.ratio, 2) + "x", 8, left: true) + "\n"
         }

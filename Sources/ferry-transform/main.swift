@@ -9,13 +9,14 @@ import FerryValues
 let spec = CommandSpec(
     name: "ferry-transform",
     summary: "Normalise a stream of DynamoDB items: check each item, write it typed or plain.",
-    usage: "ferry-transform [--plain] [--input auto|typed|plain] [--rejects <file>] [--max-errors <n>] [<file> ...]",
+    usage: "ferry-transform [--plain] [--input auto|typed|plain] [--rejects <file>] [--max-errors <n>] [--threads <n>] [<file> ...]",
     arguments: [("<file>", "NDJSON input, gzip or not; '-' or none reads stdin.")],
     options: [
         OptionSpec("--plain", help: "Write plain JSON ({\"id\":\"1\"}) instead of typed ({\"Item\":{\"id\":{\"S\":\"1\"}}})."),
         OptionSpec("--input", value: "<spelling>", help: "How items are spelled: auto (default, per line), typed or plain."),
         OptionSpec("--rejects", value: "<file>", help: "Write rejected records here as ferry:reject lines (default: report on stderr)."),
         OptionSpec("--max-errors", value: "<n>", help: "Stop with status 1 after more than <n> rejected records (default: no limit)."),
+        .threads,
         .progress,
     ],
     examples: [
@@ -31,6 +32,7 @@ CommandLineTool.main(spec) { args in
     let input = ItemSpelling(rawValue: try args.choice("--input", ItemSpelling.allCases.map(\.rawValue), default: "auto")) ?? .auto
     let maxErrors = args.value("--max-errors") == nil ? nil : try args.int("--max-errors", default: 0)
     let files = args.positionals.isEmpty ? ["-"] : args.positionals
+    let threads = try args.threadCount()
 
     let rejectOutput = try args.value("--rejects").map { OutputWriter(sink: try FileSink(path: $0)) }
     let rejects = RejectWriter(output: rejectOutput, limit: maxErrors) { console.note($0) }
@@ -38,7 +40,7 @@ CommandLineTool.main(spec) { args in
     let progress = ProgressReporter(label: spec.name, forced: args.flag("--progress"))
     let transcoder = StreamTranscoder(
         output: output, rejects: rejects,
-        options: .init(input: input, plainOutput: args.flag("--plain")),
+        options: .init(input: input, plainOutput: args.flag("--plain"), threads: threads),
         onProgress: { progress.add(items: $0, bytes: $1) })
 
     progress.begin()

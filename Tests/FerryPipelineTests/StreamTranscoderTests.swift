@@ -4,13 +4,13 @@ import FerryValues
 import XCTest
 
 final class StreamTranscoderTests: XCTestCase {
-    private func transcode(_ input: String, plain: Bool = false, rejectFile: Bool = false, limit: Int? = nil)
-        throws -> (output: String, rejects: String, reported: [String]) {
+    private func transcode(_ input: String, plain: Bool = false, rejectFile: Bool = false, limit: Int? = nil,
+                           threads: Int = 2) throws -> (output: String, rejects: String, reported: [String]) {
         let sink = MemorySink(), rejectSink = MemorySink()
         var reported: [String] = []
         let rejects = RejectWriter(output: rejectFile ? OutputWriter(sink: rejectSink) : nil, limit: limit) { reported.append($0) }
         let output = OutputWriter(sink: sink)
-        let transcoder = StreamTranscoder(output: output, rejects: rejects, options: .init(plainOutput: plain))
+        let transcoder = StreamTranscoder(output: output, rejects: rejects, options: .init(plainOutput: plain, threads: threads))
         try transcoder.run(MemorySource(Array(input.utf8), name: "in.jsonl"))
         try output.finish()
         try rejects.finish()
@@ -37,6 +37,18 @@ final class StreamTranscoderTests: XCTestCase {
         XCTAssertEqual(result.rejects,
             #"{"ferry:reject":{"source":"in.jsonl","line":2,"reason":"invalid JSON at column 8: unexpected character 't', expected a JSON value","record":"{\"bad\":tru}"}}"# + "\n")
         XCTAssertTrue(result.reported.isEmpty)
+    }
+
+    func testOutputOrderIsTheInputOrderWhateverTheThreadCount() throws {
+        var input = ""
+        var expected = ""
+        for i in 0..<20_000 {
+            input += i % 1000 == 999 ? "{\"ferry:barrier\":{\"line\":\(i)}}\n" : "{\"n\":\(i)}\n"
+            expected += i % 1000 == 999 ? "{\"ferry:barrier\":{\"line\":\(i)}}\n" : "{\"Item\":{\"n\":{\"N\":\"\(i)\"}}}\n"
+        }
+        for threads in [1, 2, 4] {
+            XCTAssertEqual(try transcode(input, threads: threads).output, expected, "threads \(threads)")
+        }
     }
 
     func testTooManyRejectsStopsTheRun() {

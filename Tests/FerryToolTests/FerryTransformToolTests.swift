@@ -24,7 +24,7 @@ final class FerryTransformToolTests: XCTestCase {
         XCTAssertEqual(r.stdout, "")
         XCTAssertEqual(r.stderr, """
             ferry-transform: error: unknown option '--bach-size'
-            USAGE: ferry-transform [--plain] [--input auto|typed|plain] [--rejects <file>] [--max-errors <n>] [<file> ...]
+            USAGE: ferry-transform [--plain] [--input auto|typed|plain] [--rejects <file>] [--max-errors <n>] [--threads <n>] [<file> ...]
             See 'ferry-transform --help' for more information.
 
             """)

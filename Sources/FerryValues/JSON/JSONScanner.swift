@@ -152,16 +152,21 @@ struct JSONScanner {
     @inline(__always)
     private mutating func scanPlainString() throws -> Bool {
         while true {
-            // Eight bytes at a time while they are plain ASCII (SWAR).
+            // Eight bytes at a time (SWAR). A byte is flagged when it is a quote, a
+            // backslash, below 0x20 or non-ASCII; borrows only run upward from a truly
+            // flagged byte, so the lowest flag is exact and the cursor can jump to it.
             while end - pos >= 8 {
                 let v = UnsafeRawPointer(base + pos).loadUnaligned(as: UInt64.self)
                 let quote = v ^ 0x2222_2222_2222_2222
                 let slash = v ^ 0x5C5C_5C5C_5C5C_5C5C
-                let special = ((quote &- 0x0101_0101_0101_0101) & ~quote)
+                let special = (((quote &- 0x0101_0101_0101_0101) & ~quote)
                     | ((slash &- 0x0101_0101_0101_0101) & ~slash)
                     | (v &- 0x2020_2020_2020_2020)   // below 0x20 (borrows into the high bit)
-                    | v                               // non-ASCII
-                if special & 0x8080_8080_8080_8080 != 0 { break }
+                    | v) & 0x8080_8080_8080_8080     // non-ASCII
+                if special != 0 {
+                    pos &+= special.trailingZeroBitCount >> 3
+                    break
+                }
                 pos &+= 8
             }
             guard pos < end else { throw error("unterminated string") }
