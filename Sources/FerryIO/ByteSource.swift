@@ -80,6 +80,21 @@ public final class MemorySource: ByteSource {
 }
 
 extension ByteSource {
+    /// Reads to the end in chunks of up to `chunkSize` bytes, handing each to `body`;
+    /// returns the total. Memory is the one chunk buffer.
+    @discardableResult
+    public func forEachChunk(chunkSize: Int = 1 << 20, _ body: (UnsafeRawBufferPointer) throws -> Void) throws -> Int {
+        let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: chunkSize, alignment: 16)
+        defer { buffer.deallocate() }
+        var total = 0
+        while true {
+            let n = try read(into: buffer)
+            if n == 0 { return total }
+            total += n
+            try body(UnsafeRawBufferPointer(rebasing: buffer[..<n]))
+        }
+    }
+
     /// Reads everything that is left. For small inputs (documents, manifests) only.
     public func readAll(limit: Int = 1 << 30) throws -> [UInt8] {
         let buffer = ByteBuffer(capacity: 64 * 1024)

@@ -1,11 +1,10 @@
 /// MD5 (RFC 1321): S3 ETags and the checksums in Amazon's DynamoDB export manifests.
 /// Not for security. Value type; feed chunks with `update`, then `finalize`.
-public struct MD5: Sendable {
+public struct MD5: Sendable, BlockHash {
     private var state: (UInt32, UInt32, UInt32, UInt32) = (0x6745_2301, 0xEFCD_AB89, 0x98BA_DCFE, 0x1032_5476)
-    private var pending = [UInt8]()   // < 64 bytes waiting for a full block
-    private var length: UInt64 = 0
+    var blocks = BlockFeeder()
 
-    public init() { pending.reserveCapacity(64) }
+    public init() {}
 
     private static let shifts: [UInt32] = [
         7, 12, 17, 22, 7, 12, 17, 22, 7, 12, 17, 22, 7, 12, 17, 22,
@@ -26,29 +25,10 @@ public struct MD5: Sendable {
         0x6fa8_7e4f, 0xfe2c_e6e0, 0xa301_4314, 0x4e08_11a1, 0xf753_7e82, 0xbd3a_f235, 0x2ad7_d2bb, 0xeb86_d391,
     ]
 
-    public mutating func update(_ bytes: UnsafeRawBufferPointer) {
-        guard bytes.count > 0 else { return }
-        length &+= UInt64(bytes.count)
-        var offset = 0
-        if !pending.isEmpty {
-            let take = min(64 - pending.count, bytes.count)
-            pending.append(contentsOf: bytes[0..<take])
-            offset = take
-            if pending.count == 64 {
-                pending.withUnsafeBytes { processBlock($0.baseAddress!) }
-                pending.removeAll(keepingCapacity: true)
-            }
-        }
-        while bytes.count - offset >= 64 {
-            processBlock(bytes.baseAddress! + offset)
-            offset += 64
-        }
-        if offset < bytes.count { pending.append(contentsOf: bytes[offset...]) }
-    }
+    public mutating func update(_ bytes: UnsafeRawBufferPointer) { feed(bytes) }
+    public mutating func update(_ bytes: [UInt8]) { bytes.withUnsafeBytes { feed($0) } }
 
-    public mutating func update(_ bytes: [UInt8]) { bytes.withUnsafeBytes { update($0) } }
-
-    private mutating func processBlock(_ block: UnsafeRawPointer) {
+    mutating func processBlock(_ block: UnsafeRawPointer) {
         var m = [UInt32](repeating: 0, count: 16)
         for i in 0..<16 { m[i] = UInt32(littleEndian: block.loadUnaligned(fromByteOffset: i * 4, as: UInt32.self)) }
         var (a, b, c, d) = state
@@ -74,14 +54,7 @@ public struct MD5: Sendable {
 
     /// The 16-byte digest. The value is consumed: do not update it afterwards.
     public mutating func finalize() -> [UInt8] {
-        let bitLength = length &* 8
-        var tail: [UInt8] = [0x80]
-        let padTo = (pending.count + 1) % 64 <= 56 ? 56 : 120
-        tail.append(contentsOf: [UInt8](repeating: 0, count: padTo - (pending.count + 1) % 64))
-        for i in 0..<8 { tail.append(UInt8(truncatingIfNeeded: bitLength >> (8 * UInt64(i)))) }
-        let savedLength = length
-        update(tail)
-        length = savedLength
+        update(blocks.padding(bigEndianLength: false))
         var out = [UInt8]()
         for word in [state.0, state.1, state.2, state.3] {
             for i in 0..<4 { out.append(UInt8(truncatingIfNeeded: word >> (8 * UInt32(i)))) }

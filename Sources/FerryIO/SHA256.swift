@@ -1,13 +1,12 @@
 /// SHA-256 (FIPS 180-4), for request signatures and content checksums.
 /// Value type; feed chunks with `update`, then `finalize`.
-public struct SHA256: Sendable {
+public struct SHA256: Sendable, BlockHash {
     private var h: [UInt32] = [
         0x6a09_e667, 0xbb67_ae85, 0x3c6e_f372, 0xa54f_f53a, 0x510e_527f, 0x9b05_688c, 0x1f83_d9ab, 0x5be0_cd19,
     ]
-    private var pending = [UInt8]()
-    private var length: UInt64 = 0
+    var blocks = BlockFeeder()
 
-    public init() { pending.reserveCapacity(64) }
+    public init() {}
 
     private static let k: [UInt32] = [
         0x428a_2f98, 0x7137_4491, 0xb5c0_fbcf, 0xe9b5_dba5, 0x3956_c25b, 0x59f1_11f1, 0x923f_82a4, 0xab1c_5ed5,
@@ -22,29 +21,10 @@ public struct SHA256: Sendable {
 
     @inline(__always) private static func rotr(_ x: UInt32, _ n: UInt32) -> UInt32 { (x >> n) | (x << (32 - n)) }
 
-    public mutating func update(_ bytes: UnsafeRawBufferPointer) {
-        guard bytes.count > 0 else { return }
-        length &+= UInt64(bytes.count)
-        var offset = 0
-        if !pending.isEmpty {
-            let take = min(64 - pending.count, bytes.count)
-            pending.append(contentsOf: bytes[0..<take])
-            offset = take
-            if pending.count == 64 {
-                pending.withUnsafeBytes { processBlock($0.baseAddress!) }
-                pending.removeAll(keepingCapacity: true)
-            }
-        }
-        while bytes.count - offset >= 64 {
-            processBlock(bytes.baseAddress! + offset)
-            offset += 64
-        }
-        if offset < bytes.count { pending.append(contentsOf: bytes[offset...]) }
-    }
+    public mutating func update(_ bytes: UnsafeRawBufferPointer) { feed(bytes) }
+    public mutating func update(_ bytes: [UInt8]) { bytes.withUnsafeBytes { feed($0) } }
 
-    public mutating func update(_ bytes: [UInt8]) { bytes.withUnsafeBytes { update($0) } }
-
-    private mutating func processBlock(_ block: UnsafeRawPointer) {
+    mutating func processBlock(_ block: UnsafeRawPointer) {
         var w = [UInt32](repeating: 0, count: 64)
         for i in 0..<16 { w[i] = UInt32(bigEndian: block.loadUnaligned(fromByteOffset: i * 4, as: UInt32.self)) }
         for i in 16..<64 {
@@ -67,12 +47,7 @@ public struct SHA256: Sendable {
 
     /// The 32-byte digest. The value is consumed: do not update it afterwards.
     public mutating func finalize() -> [UInt8] {
-        let bitLength = length &* 8
-        var tail: [UInt8] = [0x80]
-        let used = (pending.count + 1) % 64
-        tail.append(contentsOf: [UInt8](repeating: 0, count: used <= 56 ? 56 - used : 120 - used))
-        for i in (0..<8).reversed() { tail.append(UInt8(truncatingIfNeeded: bitLength >> (8 * UInt64(i)))) }
-        update(tail)
+        update(blocks.padding(bigEndianLength: true))
         var out = [UInt8]()
         for word in h { for i in (0..<4).reversed() { out.append(UInt8(truncatingIfNeeded: word >> (8 * UInt32(i)))) } }
         return out

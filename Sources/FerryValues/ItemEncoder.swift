@@ -12,14 +12,19 @@ public enum ItemEncoder {
 
     /// The bare typed map `{"a":{"S":"x"}}`.
     public static func writeTypedMap(_ map: AttributeMap, into out: ByteBuffer) {
+        writeMap(map, into: out) { writeTypedValue($0, into: out) }
+    }
+
+    /// `{"name":<value>,...}` with each value written by `value`.
+    static func writeMap(_ map: AttributeMap, into out: ByteBuffer, value: (AttributeValue) -> Void) {
         out.append(UInt8(ascii: "{"))
         var first = true
-        for (name, value) in map.entries {
+        for (name, inner) in map.entries {
             if !first { out.append(UInt8(ascii: ",")) }
             first = false
             JSONWriter.writeString(name, into: out)
             out.append(UInt8(ascii: ":"))
-            writeTypedValue(value, into: out)
+            value(inner)
         }
         out.append(UInt8(ascii: "}"))
     }
@@ -81,16 +86,7 @@ public enum ItemEncoder {
     /// (exact text), BOOL/NULL as literals. Lossy where JSON has no type: B becomes a
     /// base64 string, and sets become arrays.
     public static func writePlain(_ map: AttributeMap, into out: ByteBuffer) {
-        out.append(UInt8(ascii: "{"))
-        var first = true
-        for (name, value) in map.entries {
-            if !first { out.append(UInt8(ascii: ",")) }
-            first = false
-            JSONWriter.writeString(name, into: out)
-            out.append(UInt8(ascii: ":"))
-            writePlainValue(value, into: out)
-        }
-        out.append(UInt8(ascii: "}"))
+        writeMap(map, into: out) { writePlainValue($0, into: out) }
     }
 
     public static func writePlainValue(_ value: AttributeValue, into out: ByteBuffer) {

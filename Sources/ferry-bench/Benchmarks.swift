@@ -105,31 +105,13 @@ enum Stages {
 
     /// Inflate a .gz file, discarding the output; returns uncompressed bytes.
     static func gunzip(path: String) throws -> Int {
-        let source = try GzipSource(FileSource(path: path))
-        let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 1 << 20, alignment: 16)
-        defer { buffer.deallocate() }
-        var total = 0
-        while true {
-            let n = try source.read(into: buffer)
-            if n == 0 { break }
-            total += n
-        }
-        return total
+        try GzipSource(FileSource(path: path)).forEachChunk { _ in }
     }
 
     /// Deflate a file at level 6 to /dev/null; returns uncompressed bytes.
     static func gzip(path: String) throws -> Int {
-        let source = try FileSource(path: path)
         let sink = try GzipSink(FileSink(path: "/dev/null"), level: 6)
-        let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 1 << 20, alignment: 16)
-        defer { buffer.deallocate() }
-        var total = 0
-        while true {
-            let n = try source.read(into: buffer)
-            if n == 0 { break }
-            try sink.write(UnsafeRawBufferPointer(rebasing: buffer[..<n]))
-            total += n
-        }
+        let total = try FileSource(path: path).forEachChunk { try sink.write($0) }
         try sink.finish()
         return total
     }
