@@ -8,6 +8,7 @@ let package = Package(
     products: [
         .executable(name: "ferry-transform", targets: ["ferry-transform"]),
         .executable(name: "ferry-bench", targets: ["ferry-bench"]),
+        .executable(name: "ferry-s3", targets: ["ferry-s3"]),
     ],
     targets: [
         // The system zlib; nothing but FerryIO imports it.
@@ -16,20 +17,24 @@ let package = Package(
         .target(name: "FerryIO", dependencies: ["CZlib"]),
         // DynamoDB's values, exact numbers, JSON on bytes, item codecs, key encoding.
         .target(name: "FerryValues", dependencies: ["FerryIO"]),
+        // S3 semantics over plain files: buckets, objects, sidecar metadata, listing.
+        .target(name: "FerryObjectStore", dependencies: ["FerryValues", "FerryIO"]),
         // Stream stages over the values: record streams, rejects (later: loader, exporter).
         .target(name: "FerryPipeline", dependencies: ["FerryValues", "FerryIO"]),
         // Shared command-line kit: options, help, exit codes, progress, data folder.
         .target(name: "FerryCLI", dependencies: ["FerryIO"]),
 
         .executableTarget(name: "ferry-transform", dependencies: ["FerryCLI", "FerryPipeline", "FerryValues", "FerryIO"]),
-        .executableTarget(name: "ferry-bench", dependencies: ["FerryCLI", "FerryPipeline", "FerryValues", "FerryIO"]),
+        .executableTarget(name: "ferry-s3", dependencies: ["FerryCLI", "FerryObjectStore", "FerryValues", "FerryIO"]),
+        .executableTarget(name: "ferry-bench", dependencies: ["FerryCLI", "FerryPipeline", "FerryObjectStore", "FerryValues", "FerryIO"]),
 
         // Helpers shared by the test targets: fixture paths, temp folders, running binaries.
         .target(name: "FerryTestSupport", path: "Tests/FerryTestSupport"),
         .testTarget(name: "FerryIOTests", dependencies: ["FerryIO", "FerryTestSupport"]),
         .testTarget(name: "FerryValuesTests", dependencies: ["FerryValues", "FerryIO", "FerryTestSupport"]),
         .testTarget(name: "FerryPipelineTests", dependencies: ["FerryPipeline", "FerryValues", "FerryIO", "FerryTestSupport"]),
+        .testTarget(name: "FerryObjectStoreTests", dependencies: ["FerryObjectStore", "FerryValues", "FerryIO", "FerryTestSupport"]),
         .testTarget(name: "FerryCLITests", dependencies: ["FerryCLI"]),
-        .testTarget(name: "FerryToolTests", dependencies: ["ferry-transform", "ferry-bench", "FerryTestSupport"]),
+        .testTarget(name: "FerryToolTests", dependencies: ["ferry-transform", "ferry-bench", "ferry-s3", "FerryTestSupport"]),
     ]
 )

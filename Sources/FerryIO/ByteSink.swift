@@ -29,6 +29,13 @@ public final class FileSink: ByteSink {
         ownsDescriptor = false
     }
 
+    /// Takes ownership of an open descriptor: `finish()` closes it.
+    public init(ownedDescriptor: Int32, name: String) {
+        descriptor = ownedDescriptor
+        self.name = name
+        ownsDescriptor = true
+    }
+
     /// Creates or truncates `path` ("-" is standard output).
     public init(path: String, mode: mode_t = 0o644) throws {
         if path == "-" {

@@ -42,7 +42,19 @@ public final class FileSource: ByteSource {
         self.name = name
     }
 
+    /// Takes ownership of an open descriptor, closed when the source goes away.
+    public init(ownedDescriptor: Int32, name: String) {
+        fd = ownedDescriptor
+        ownsDescriptor = true
+        self.name = name
+    }
+
     deinit { if ownsDescriptor { _ = Syscall.close(fd) } }
+
+    /// Moves the read position to `offset` bytes from the start (for byte ranges).
+    public func seek(to offset: Int) throws {
+        if lseek(fd, off_t(offset), SEEK_SET) < 0 { throw IOError.readFailed(path: name, errno: errno) }
+    }
 
     public func read(into buffer: UnsafeMutableRawBufferPointer) throws -> Int {
         guard let base = buffer.baseAddress, buffer.count > 0 else { return 0 }

@@ -9,6 +9,8 @@ public enum IOError: Error, CustomStringConvertible, Equatable {
     case lineTooLong(path: String, line: Int, limit: Int)
     case syncFailed(path: String, errno: Int32)
     case renameFailed(from: String, to: String, errno: Int32)
+    /// Any other file-system call that failed on `path`.
+    case failed(operation: String, path: String, errno: Int32)
 
     public var description: String {
         switch self {
@@ -20,6 +22,7 @@ public enum IOError: Error, CustomStringConvertible, Equatable {
             return "\(path):\(line): line is longer than the limit of \(limit) bytes"
         case let .syncFailed(path, e): return "\(path): fsync failed: \(errnoDescription(e))"
         case let .renameFailed(from, to, e): return "cannot rename \(from) to \(to): \(errnoDescription(e))"
+        case let .failed(operation, path, e): return "\(path): \(operation) failed: \(errnoDescription(e))"
         }
     }
 }

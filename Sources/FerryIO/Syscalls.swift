@@ -37,6 +37,13 @@ enum Syscall {
         }
     }
 
+    static func openat(_ dir: Int32, _ name: String, _ flags: Int32, _ mode: mode_t = 0o644) -> Int32 {
+        while true {
+            let fd = Glibc.openat(dir, name, flags, mode)
+            if fd >= 0 || errno != EINTR { return fd >= 0 ? fd : -errno }
+        }
+    }
+
     static func close(_ fd: Int32) -> Int32 {
         Glibc.close(fd) == 0 ? 0 : errno
     }

@@ -68,6 +68,45 @@ public enum JSONValue: Sendable, Equatable {
         }
     }
 
+    /// Indented text as the aws CLI prints responses (Python's `json.dumps(indent=4)`):
+    /// one member or element per line, `": "` after keys, empty containers as `{}` / `[]`.
+    public func prettyText(indent: Int = 4) -> String {
+        let out = ByteBuffer()
+        writePretty(into: out, indent: indent, level: 0)
+        return String(decoding: out.bytes, as: UTF8.self)
+    }
+
+    private func writePretty(into out: ByteBuffer, indent: Int, level: Int) {
+        func newline(_ level: Int) {
+            out.append(UInt8(ascii: "\n"))
+            for _ in 0..<(indent * level) { out.append(UInt8(ascii: " ")) }
+        }
+        switch self {
+        case let .array(items) where !items.isEmpty:
+            out.append(UInt8(ascii: "["))
+            for (i, item) in items.enumerated() {
+                if i > 0 { out.append(UInt8(ascii: ",")) }
+                newline(level + 1)
+                item.writePretty(into: out, indent: indent, level: level + 1)
+            }
+            newline(level)
+            out.append(UInt8(ascii: "]"))
+        case let .object(members) where !members.isEmpty:
+            out.append(UInt8(ascii: "{"))
+            for (i, member) in members.enumerated() {
+                if i > 0 { out.append(UInt8(ascii: ",")) }
+                newline(level + 1)
+                JSONWriter.writeString(member.key, into: out)
+                out.append(": ")
+                member.value.writePretty(into: out, indent: indent, level: level + 1)
+            }
+            newline(level)
+            out.append(UInt8(ascii: "}"))
+        default:
+            write(into: out)
+        }
+    }
+
     public var jsonText: String {
         let out = ByteBuffer()
         write(into: out)

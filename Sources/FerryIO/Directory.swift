@@ -1,0 +1,196 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// What a directory entry is.
+public enum EntryKind: Sendable, Equatable {
+    case file, directory, symbolicLink, other
+}
+
+public struct FileStatus: Sendable, Equatable {
+    public var kind: EntryKind
+    public var size: Int
+    /// Modification time in nanoseconds since the epoch.
+    public var modified: Int64
+}
+
+/// An open directory. Every operation is relative to it (`openat` and friends) and
+/// never follows a symbolic link, so a path built from untrusted names cannot leave
+/// the directory it started in. Not thread-safe; cheap to open.
+public final class Directory {
+    public let path: String
+    let fd: Int32
+
+    private init(fd: Int32, path: String) {
+        self.fd = fd
+        self.path = path
+    }
+
+    deinit { _ = Syscall.close(fd) }
+
+    /// Opens `path` (which must not be a symbolic link itself); nil when it does not exist.
+    public static func open(_ path: String) throws -> Directory? {
+        let fd = Syscall.open(path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)
+        if fd == -ENOENT { return nil }
+        guard fd >= 0 else { throw IOError.openFailed(path: path, errno: -fd) }
+        return Directory(fd: fd, path: path)
+    }
+
+    /// Opens `path`, creating it and its parents as needed (mkdir -p).
+    public static func create(_ path: String) throws -> Directory {
+        if let existing = try open(path) { return existing }
+        var built = path.hasPrefix("/") ? "" : "."
+        for part in path.split(separator: "/", omittingEmptySubsequences: true) {
+            built += "/" + part
+            if mkdir(built, 0o755) != 0 && errno != EEXIST { throw IOError.failed(operation: "mkdir", path: built, errno: errno) }
+        }
+        guard let made = try open(path) else { throw IOError.openFailed(path: path, errno: ENOENT) }
+        return made
+    }
+
+    public func child(_ name: String) -> String { path == "/" ? "/" + name : path + "/" + name }
+
+    /// The subdirectory `name`; nil when missing (and not created). Throws when `name`
+    /// is a file or a symbolic link.
+    public func subdirectory(_ name: String, create: Bool = false) throws -> Directory? {
+        var fd = Syscall.openat(self.fd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)
+        if fd == -ENOENT && create {
+            if mkdirat(self.fd, name, 0o755) != 0 && errno != EEXIST {
+                throw IOError.failed(operation: "mkdir", path: child(name), errno: errno)
+            }
+            fd = Syscall.openat(self.fd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)
+        }
+        if fd == -ENOENT { return nil }
+        guard fd >= 0 else { throw IOError.openFailed(path: child(name), errno: -fd) }
+        return Directory(fd: fd, path: child(name))
+    }
+
+    /// Status of this directory itself.
+    public func ownStatus() throws -> FileStatus {
+        var st = stat()
+        if fstat(fd, &st) != 0 { throw IOError.failed(operation: "stat", path: path, errno: errno) }
+        return Self.status(st)
+    }
+
+    /// Status of `name` without following a symbolic link; nil when missing.
+    public func status(_ name: String) throws -> FileStatus? {
+        var st = stat()
+        if fstatat(fd, name, &st, AT_SYMLINK_NOFOLLOW) != 0 {
+            if errno == ENOENT || errno == ENOTDIR { return nil }
+            throw IOError.failed(operation: "stat", path: child(name), errno: errno)
+        }
+        return Self.status(st)
+    }
+
+    static func status(_ st: stat) -> FileStatus {
+        let kind: EntryKind
+        switch st.st_mode & S_IFMT {
+        case S_IFREG: kind = .file
+        case S_IFDIR: kind = .directory
+        case S_IFLNK: kind = .symbolicLink
+        default: kind = .other
+        }
+        let modified = Int64(st.st_mtim.tv_sec) * 1_000_000_000 + Int64(st.st_mtim.tv_nsec)
+        return FileStatus(kind: kind, size: Int(st.st_size), modified: modified)
+    }
+
+    /// Opens the regular file `name` for reading; nil when missing.
+    public func openForReading(_ name: String) throws -> FileSource? {
+        let fd = Syscall.openat(self.fd, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC)
+        if fd == -ENOENT { return nil }
+        guard fd >= 0 else { throw IOError.openFailed(path: child(name), errno: -fd) }
+        return FileSource(ownedDescriptor: fd, name: child(name))
+    }
+
+    /// Names in this directory (not "." and ".."), with their kinds.
+    public func entries() throws -> [(name: String, kind: EntryKind)] {
+        let copy = dup(fd)
+        guard copy >= 0, let stream = fdopendir(copy) else {
+            throw IOError.failed(operation: "opendir", path: path, errno: errno)
+        }
+        defer { closedir(stream) }
+        rewinddir(stream)
+        var out: [(name: String, kind: EntryKind)] = []
+        while let entry = readdir(stream) {
+            let name = withUnsafePointer(to: entry.pointee.d_name) {
+                $0.withMemoryRebound(to: CChar.self, capacity: 256) { String(cString: $0) }
+            }
+            if name == "." || name == ".." { continue }
+            let kind: EntryKind
+            switch Int32(entry.pointee.d_type) {
+            case Int32(DT_REG): kind = .file
+            case Int32(DT_DIR): kind = .directory
+            case Int32(DT_LNK): kind = .symbolicLink
+            case Int32(DT_UNKNOWN): kind = try status(name)?.kind ?? .other
+            default: kind = .other
+            }
+            out.append((name, kind))
+        }
+        return out
+    }
+
+    /// Writes a file atomically: `body` writes a temporary file in this directory, which
+    /// is synced and renamed over `name`, and the directory is synced. Readers see the
+    /// old file or the new one, never part of one; on any error the temporary file is
+    /// removed and `name` is untouched.
+    public func writeAtomically(_ name: String, mode: mode_t = 0o644, _ body: (FileSink) throws -> Void) throws {
+        var temporary = ""
+        var fd: Int32 = -1
+        for _ in 0..<100 {
+            temporary = Directory.temporaryPrefix + String(UInt64.random(in: 0...UInt64.max), radix: 36)
+            fd = Syscall.openat(self.fd, temporary, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, mode)
+            if fd != -EEXIST { break }
+        }
+        guard fd >= 0 else { throw IOError.openFailed(path: child(temporary), errno: -fd) }
+        let sink = FileSink(ownedDescriptor: fd, name: child(name))
+        do {
+            try body(sink)
+            try sink.sync()
+            try sink.finish()
+            if renameat(self.fd, temporary, self.fd, name) != 0 {
+                throw IOError.renameFailed(from: child(temporary), to: child(name), errno: errno)
+            }
+        } catch {
+            try? sink.finish()
+            unlinkat(self.fd, temporary, 0)
+            throw error
+        }
+        try sync()
+    }
+
+    /// Temporary files made by `writeAtomically` start with this; listings skip them.
+    public static let temporaryPrefix = ".ferry-tmp-"
+
+    /// Removes the file `name`; false when it was not there.
+    @discardableResult
+    public func removeFile(_ name: String) throws -> Bool {
+        if unlinkat(fd, name, 0) == 0 { return true }
+        if errno == ENOENT { return false }
+        throw IOError.failed(operation: "unlink", path: child(name), errno: errno)
+    }
+
+    /// Removes the empty directory `name`; false when missing or not empty.
+    @discardableResult
+    public func removeEmptyDirectory(_ name: String) throws -> Bool {
+        if unlinkat(fd, name, AT_REMOVEDIR) == 0 { return true }
+        if errno == ENOENT || errno == ENOTEMPTY || errno == EEXIST { return false }
+        throw IOError.failed(operation: "rmdir", path: child(name), errno: errno)
+    }
+
+    /// Removes `name` and everything below it (rm -r), never following links.
+    public func removeTree(_ name: String) throws {
+        guard let status = try status(name) else { return }
+        if status.kind == .directory, let sub = try subdirectory(name) {
+            for entry in try sub.entries() { try sub.removeTree(entry.name) }
+            try removeEmptyDirectory(name)
+        } else {
+            try removeFile(name)
+        }
+    }
+
+    /// fsync(2) of the directory, so renames and removals in it survive a crash.
+    public func sync() throws {
+        let failure = Syscall.fsync(fd)
+        if failure != 0 && failure != EINVAL { throw IOError.syncFailed(path: path, errno: failure) }
+    }
+}

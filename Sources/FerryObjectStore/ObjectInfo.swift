@@ -1,0 +1,100 @@
+import FerryIO
+import FerryValues
+
+/// What is known about an object: kept in its sidecar file (docs/object-store.md).
+public struct ObjectInfo: Sendable, Equatable {
+    public var key: String
+    public var size: Int
+    /// Modification time of the object's file, nanoseconds since the epoch.
+    public var modified: Int64
+    /// MD5 of the content in lower-case hex, quoted as S3 writes it: "\"d41d8...\"".
+    public var etag: String
+    /// CRC32 of the content, base64 of its four big-endian bytes (S3's ChecksumCRC32).
+    public var crc32: String
+    public var contentType: String
+    public var metadata: [String: String]
+
+    public init(key: String, size: Int, modified: Int64, etag: String, crc32: String,
+                contentType: String, metadata: [String: String]) {
+        self.key = key
+        self.size = size
+        self.modified = modified
+        self.etag = etag
+        self.crc32 = crc32
+        self.contentType = contentType
+        self.metadata = metadata
+    }
+}
+
+/// The sidecar file's JSON (format version 1).
+/// DO NOT CHANGE FIELD NAMES: sidecars on disk are read back with them.
+enum Sidecar {
+    static let version = 1
+
+    static func encode(_ info: ObjectInfo) -> [UInt8] {
+        let value = JSONValue.object([
+            JSONMember("version", .number(String(version))),
+            JSONMember("size", .number(String(info.size))),
+            JSONMember("modified_ns", .number(String(info.modified))),
+            JSONMember("etag", .string(info.etag)),
+            JSONMember("crc32", .string(info.crc32)),
+            JSONMember("content_type", .string(info.contentType)),
+            JSONMember("metadata", .object(info.metadata.sorted { $0.key < $1.key }.map { JSONMember($0.key, .string($0.value)) })),
+        ])
+        let out = ByteBuffer()
+        value.write(into: out)
+        out.append(UInt8(ascii: "\n"))
+        return out.array
+    }
+
+    /// nil when the bytes are not a sidecar of a known version (it is then recomputed).
+    static func decode(_ bytes: [UInt8], key: String) -> ObjectInfo? {
+        guard let value = try? JSONValue.parse(bytes),
+              value["version"]?.numberText == String(version),
+              let size = value["size"]?.numberText.flatMap({ Int($0) }),
+              let modified = value["modified_ns"]?.numberText.flatMap({ Int64($0) }),
+              let etag = value["etag"]?.stringValue,
+              let crc = value["crc32"]?.stringValue,
+              let type = value["content_type"]?.stringValue,
+              let members = value["metadata"]?.objectValue else { return nil }
+        var metadata: [String: String] = [:]
+        for member in members {
+            guard let text = member.value.stringValue else { return nil }
+            metadata[member.key] = text
+        }
+        return ObjectInfo(key: key, size: size, modified: modified, etag: etag, crc32: crc,
+                          contentType: type, metadata: metadata)
+    }
+}
+
+/// Hashes content as it streams past: MD5 for the ETag, CRC32 for the checksum.
+struct ContentDigest {
+    private var md5 = MD5()
+    private var crc = CRC32()
+    private(set) var size = 0
+
+    mutating func update(_ bytes: UnsafeRawBufferPointer) {
+        md5.update(bytes)
+        crc.update(bytes)
+        size += bytes.count
+    }
+
+    mutating func finish() -> (etag: String, crc32: String) {
+        let v = crc.value
+        let crcBytes: [UInt8] = [UInt8(v >> 24), UInt8(v >> 16 & 0xFF), UInt8(v >> 8 & 0xFF), UInt8(v & 0xFF)]
+        return ("\"" + Hex.encode(md5.finalize()) + "\"", Base64.encode(crcBytes))
+    }
+}
+
+/// Content type from the file name, as `aws s3 cp` guesses it for common types; S3's
+/// default otherwise.
+public func guessContentType(_ name: String) -> String {
+    let lower = name.lowercased()
+    let table: [(String, String)] = [
+        (".json", "application/json"), (".jsonl", "application/x-ndjson"), (".ndjson", "application/x-ndjson"),
+        (".csv", "text/csv"), (".txt", "text/plain"), (".html", "text/html"), (".xml", "application/xml"),
+        (".gz", "application/gzip"), (".zip", "application/zip"), (".md5", "text/plain"),
+    ]
+    for (suffix, type) in table where lower.hasSuffix(suffix) { return type }
+    return "binary/octet-stream"
+}
