@@ -21,7 +21,8 @@ public enum CommandLineTool {
     /// The same, returning the status instead of exiting (for tests).
     public static func run(_ spec: CommandSpec, arguments: [String],
                            body: (ParsedArguments) throws -> ExitCode) -> ExitCode {
-        let console = Console(tool: spec.name)
+        // "ferry-s3 ls" reports as "ferry-s3", as git and aws do.
+        let console = Console(tool: String(spec.name.split(separator: " ").first ?? Substring(spec.name)))
         do {
             let parsed = try ParsedArguments.parse(arguments, spec: spec)
             if parsed.flag("--help") {

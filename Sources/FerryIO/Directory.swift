@@ -28,9 +28,10 @@ public final class Directory {
 
     deinit { _ = Syscall.close(fd) }
 
-    /// Opens `path` (which must not be a symbolic link itself); nil when it does not exist.
-    public static func open(_ path: String) throws -> Directory? {
-        let fd = Syscall.open(path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)
+    /// Opens `path`; nil when it does not exist. Unless `followLinks` (for a user's own
+    /// paths), `path` itself must not be a symbolic link.
+    public static func open(_ path: String, followLinks: Bool = false) throws -> Directory? {
+        let fd = Syscall.open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC | (followLinks ? 0 : O_NOFOLLOW))
         if fd == -ENOENT { return nil }
         guard fd >= 0 else { throw IOError.openFailed(path: path, errno: -fd) }
         return Directory(fd: fd, path: path)
@@ -45,6 +46,14 @@ public final class Directory {
             if mkdir(built, 0o755) != 0 && errno != EEXIST { throw IOError.failed(operation: "mkdir", path: built, errno: errno) }
         }
         guard let made = try open(path) else { throw IOError.openFailed(path: path, errno: ENOENT) }
+        return made
+    }
+
+    /// Opens a user's folder, following links, creating it and its parents as needed.
+    public static func createFollowingLinks(_ path: String) throws -> Directory {
+        if let existing = try open(path, followLinks: true) { return existing }
+        _ = try create(path)
+        guard let made = try open(path, followLinks: true) else { throw IOError.openFailed(path: path, errno: ENOENT) }
         return made
     }
 
