@@ -141,8 +141,10 @@ public final class Directory {
     /// Writes a file atomically: `body` writes a temporary file in this directory, which
     /// is synced and renamed over `name`, and the directory is synced. Readers see the
     /// old file or the new one, never part of one; on any error the temporary file is
-    /// removed and `name` is untouched.
-    public func writeAtomically(_ name: String, mode: mode_t = 0o644, _ body: (FileSink) throws -> Void) throws {
+    /// removed and `name` is untouched. Without `durable` the syncs are skipped: still
+    /// atomic for readers, but a crash may lose the file (for caches that are rebuilt).
+    public func writeAtomically(_ name: String, mode: mode_t = 0o644, durable: Bool = true,
+                                _ body: (FileSink) throws -> Void) throws {
         var temporary = ""
         var fd: Int32 = -1
         for _ in 0..<100 {
@@ -154,7 +156,7 @@ public final class Directory {
         let sink = FileSink(ownedDescriptor: fd, name: child(name))
         do {
             try body(sink)
-            try sink.sync()
+            if durable { try sink.sync() }
             try sink.finish()
             if renameat(self.fd, temporary, self.fd, name) != 0 {
                 throw IOError.renameFailed(from: child(temporary), to: child(name), errno: errno)
@@ -164,7 +166,7 @@ public final class Directory {
             unlinkat(self.fd, temporary, 0)
             throw error
         }
-        try sync()
+        if durable { try sync() }
     }
 
     /// Temporary files made by `writeAtomically` start with this; listings skip them.

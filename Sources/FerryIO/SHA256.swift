@@ -25,7 +25,18 @@ public struct SHA256: Sendable, BlockHash {
     public mutating func update(_ bytes: [UInt8]) { bytes.withUnsafeBytes { feed($0) } }
 
     mutating func processBlock(_ block: UnsafeRawPointer) {
-        var w = [UInt32](repeating: 0, count: 64)
+        // The message schedule on the stack (a tuple), not a heap array per block.
+        var schedule: (UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64,
+                       UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64,
+                       UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64,
+                       UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64) =
+            (0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0)
+        withUnsafeMutableBytes(of: &schedule) { raw in
+            processBlock(block, raw.bindMemory(to: UInt32.self))
+        }
+    }
+
+    private mutating func processBlock(_ block: UnsafeRawPointer, _ w: UnsafeMutableBufferPointer<UInt32>) {
         for i in 0..<16 { w[i] = UInt32(bigEndian: block.loadUnaligned(fromByteOffset: i * 4, as: UInt32.self)) }
         for i in 16..<64 {
             let s0 = Self.rotr(w[i - 15], 7) ^ Self.rotr(w[i - 15], 18) ^ (w[i - 15] >> 3)

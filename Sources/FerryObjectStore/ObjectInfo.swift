@@ -74,10 +74,20 @@ struct ContentDigest {
     private(set) var size = 0
 
     mutating func update(_ bytes: UnsafeRawBufferPointer) {
+        updateMD5(bytes)
+        updateCRC(bytes)
+    }
+
+    /// The two halves separately, so two threads can share the work (HashingCopy).
+    mutating func updateMD5(_ bytes: UnsafeRawBufferPointer) {
         md5.update(bytes)
-        crc.update(bytes)
         size += bytes.count
     }
+
+    mutating func updateCRC(_ bytes: UnsafeRawBufferPointer) { crc.update(bytes) }
+
+    /// Takes the CRC computed elsewhere.
+    mutating func setCRC(_ other: CRC32) { crc = other }
 
     mutating func finish() -> (etag: String, crc32: String) {
         let v = crc.value

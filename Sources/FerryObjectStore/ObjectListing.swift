@@ -9,6 +9,9 @@ public struct ListRequest: Sendable {
     public var continuationToken: String?
     /// S3's default and ceiling: 1000.
     public var maxKeys: Int
+    /// When false, listed objects carry only key, size and time (from the file system),
+    /// not ETag or checksum (from sidecars): enough for `ls`, and much cheaper.
+    public var includeChecksums = true
 
     public init(prefix: String = "", delimiter: String? = nil, startAfter: String? = nil,
                 continuationToken: String? = nil, maxKeys: Int = 1000) {
@@ -91,8 +94,13 @@ extension ObjectStore {
                 }
                 switch visit {
                 case let .object(key, folder, _, status):
-                    page.contents.append(try info(key: key, bucket: bucket, segments: key.split(separator: "/").map(String.init),
-                                                  folder: folder, status: status))
+                    if request.includeChecksums {
+                        page.contents.append(try info(key: key, bucket: bucket, segments: key.split(separator: "/").map(String.init),
+                                                      folder: folder, status: status))
+                    } else {
+                        page.contents.append(ObjectInfo(key: key, size: status.size, modified: status.modified, etag: "",
+                                                        crc32: "", contentType: "", metadata: [:]))
+                    }
                     lastItem = ListCursor(after: key)
                 case let .commonPrefix(prefix):
                     if page.commonPrefixes.last == prefix { return true }

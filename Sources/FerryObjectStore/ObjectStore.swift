@@ -119,10 +119,7 @@ public final class ObjectStore {
             }
             var digest = ContentDigest()
             try folder.writeAtomically(name) { sink in
-                try source.forEachChunk { chunk in
-                    digest.update(chunk)
-                    try sink.write(chunk)
-                }
+                digest = try HashingCopy.copy(from: source, to: sink)
             }
             let status = try folder.status(name)
             let (etag, crc) = digest.finish()
@@ -216,7 +213,9 @@ public final class ObjectStore {
         let name = segments[segments.count - 1]
         if let status = try folder.status(name), status.kind == .directory { try folder.removeTree(name) }
         let bytes = Sidecar.encode(info)
-        try folder.writeAtomically(name) { sink in try bytes.withUnsafeBytes { try sink.write($0) } }
+        // Not synced: a sidecar is a cache, checked against the object's size and mtime
+        // and recomputed when missing, unreadable or stale.
+        try folder.writeAtomically(name, durable: false) { sink in try bytes.withUnsafeBytes { try sink.write($0) } }
     }
 
     /// Writes the object (or `range` of it) to `sink`; returns its info and the bytes sent.

@@ -17,7 +17,9 @@ let spec = CommandSpec(
         OptionSpec("--dir", value: "<folder>", help: "Where the data set is generated and kept (default bench-data)."),
         OptionSpec("--json", value: "<file>", help: "Also write the results as JSON to this file."),
         OptionSpec("--seed", value: "<n>", help: "Generator seed (default 1)."),
-        OptionSpec("--stage", value: "<name>", help: "Run only this stage (repeatable): parse-plain, parse-typed, write-typed, gunzip, gzip.", repeatable: true),
+        OptionSpec("--stage", value: "<name>", help: "Run only this stage (repeatable): parse-plain, parse-typed, write-typed, gunzip, gzip, s3.", repeatable: true),
+        OptionSpec("--s3-bytes", value: "<n>", help: "Size of the file for the ferry-s3 cp stage (default 1 GiB)."),
+        OptionSpec("--s3-keys", value: "<n>", help: "Keys for the ferry-s3 listing stage (default 100000)."),
         OptionSpec("--no-references", help: "Time Ferry's stages only (for profiling)."),
         .threads,
     ],
@@ -51,7 +53,7 @@ CommandLineTool.main(spec) { args in
     let pythonLoads = "python3 -c 'import sys, json\nfor line in sys.stdin: json.loads(line)'"
     var rows: [Row] = []
 
-    let stageNames = ["parse-plain", "parse-typed", "write-typed", "gunzip", "gzip"]
+    let stageNames = ["parse-plain", "parse-typed", "write-typed", "gunzip", "gzip", "s3"]
     let selected = args.values("--stage")
     for name in selected where !stageNames.contains(name) {
         throw UsageError.invalidValue(option: "--stage", value: name, expected: "one of \(stageNames.joined(separator: ", "))")
@@ -140,6 +142,20 @@ CommandLineTool.main(spec) { args in
                 + pad(r.name, 24) + pad(f(r.mbPerSecond), 9, left: true) + pad(f(r.ratio, 2) + "x", 8, left: true) + "\n"
         }
     }
+    var s3Rows: [ObjectStoreBench.Row] = []
+    if selected.isEmpty || selected.contains("s3") {
+        let tool = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("ferry-s3").path
+        s3Rows = try ObjectStoreBench(dir: dir, tool: tool, bytes: try args.int("--s3-bytes", default: 1 << 30, range: 1...Int.max),
+                                      keys: try args.int("--s3-keys", default: 100_000, range: 1...10_000_000), runs: runs).run()
+        Console.writeStderr("ferry-bench: object store done\n")
+        table += "\n" + pad("object store", 26) + pad("rate", 12, left: true) + "   " + pad("reference", 24)
+            + pad("ref rate", 9, left: true) + pad("ratio", 8, left: true) + pad("peak RSS", 10, left: true) + pad("ref RSS", 9, left: true) + "\n"
+        for row in s3Rows {
+            table += pad(row.stage, 26) + pad(f(row.rate) + " " + (row.unit == "MB/s" ? "MB/s" : "k/s"), 12, left: true) + "   "
+                + pad(row.reference, 24) + pad(f(row.referenceRate), 9, left: true) + pad(f(row.rate / row.referenceRate, 2) + "x", 8, left: true)
+                + pad(f(row.peakMB, 0) + " MB", 10, left: true) + pad(f(row.referencePeakMB, 0) + " MB", 9, left: true) + "\n"
+        }
+    }
     table += "\nitems \(items), runs \(runs) (medians), peak RSS \(f(peakRSSMegabytes(), 0)) MB; ratio = reference time / Ferry time\n"
     try Console.writeStdout(table)
 
@@ -157,6 +173,14 @@ CommandLineTool.main(spec) { args in
                         .object([JSONMember("name", .string(r.name)), JSONMember("mb_per_s", .number(f(r.mbPerSecond))),
                                  JSONMember("ratio", .number(f(r.ratio, 2)))])
                     })),
+                ])
+            })),
+            JSONMember("object_store", .array(s3Rows.map { row in
+                .object([
+                    JSONMember("stage", .string(row.stage)), JSONMember("rate", .number(f(row.rate))), JSONMember("unit", .string(row.unit)),
+                    JSONMember("reference", .string(row.reference)), JSONMember("reference_rate", .number(f(row.referenceRate))),
+                    JSONMember("ratio", .number(f(row.rate / row.referenceRate, 2))),
+                    JSONMember("peak_rss_mb", .number(f(row.peakMB, 0))), JSONMember("reference_peak_rss_mb", .number(f(row.referencePeakMB, 0))),
                 ])
             })),
         ])

@@ -62,6 +62,7 @@ let group = CommandGroup(
             let (bucket, prefix) = try s3Location(target, "<location>")
             let isRecursive = args.flag("--recursive")
             var request = ListRequest(prefix: prefix, delimiter: isRecursive ? nil : "/")
+            request.includeChecksums = false   // ls shows sizes and times only
             var shown = 0
             while true {
                 let page = try store.list(bucket: bucket, request)

@@ -107,6 +107,18 @@ final class ListingTests: XCTestCase {
         XCTAssertTrue(seen.contains("k021"))
     }
 
+    func testListingWithoutChecksumsGivesSizesAndTimes() throws {
+        try put("k")
+        var request = ListRequest()
+        request.includeChecksums = false
+        let light = try store.list(bucket: "bkt", request).contents[0]
+        let full = try store.list(bucket: "bkt", ListRequest()).contents[0]
+        XCTAssertEqual(light.size, full.size)
+        XCTAssertEqual(light.modified, full.modified)
+        XCTAssertEqual(light.etag, "")
+        XCTAssertEqual(full.etag, "\"\(Hex.encode(MD5.digest(Array("k".utf8))))\"")
+    }
+
     func testBadContinuationTokenIsRefused() {
         XCTAssertThrowsError(try store.list(bucket: "bkt", ListRequest(continuationToken: "garbage!"))) {
             XCTAssertEqual("\($0)", "InvalidArgument: The continuation token provided is incorrect")
