@@ -101,11 +101,9 @@ public final class OutputWriter {
     }
 
     /// Writes the buffer out once it holds `bufferSize` bytes.
-    @inlinable public func recordEnded() throws {
-        if buffer.count >= flushThresholdValue { try flush() }
+    public func recordEnded() throws {
+        if buffer.count >= flushThreshold { try flush() }
     }
-
-    @usableFromInline var flushThresholdValue: Int { flushThreshold }
 
     public func flush() throws {
         guard !buffer.isEmpty else { return }

@@ -119,7 +119,7 @@ extension ByteSource {
             }
             if got == 0 { break }
             if buffer.count > limit {
-                throw IOError.lineTooLong(path: name, line: 1, limit: limit)
+                throw IOError.tooLarge(path: name, limit: limit)
             }
         }
         return buffer.array

@@ -7,6 +7,8 @@ public enum IOError: Error, CustomStringConvertible, Equatable {
     /// so executables end quietly on this one.
     case brokenPipe(path: String)
     case lineTooLong(path: String, line: Int, limit: Int)
+    /// A whole input read into memory (a document, a manifest) was over its limit.
+    case tooLarge(path: String, limit: Int)
     case syncFailed(path: String, errno: Int32)
     case renameFailed(from: String, to: String, errno: Int32)
     /// Any other file-system call that failed on `path`.
@@ -20,6 +22,7 @@ public enum IOError: Error, CustomStringConvertible, Equatable {
         case let .brokenPipe(path): return "\(path): broken pipe"
         case let .lineTooLong(path, line, limit):
             return "\(path):\(line): line is longer than the limit of \(limit) bytes"
+        case let .tooLarge(path, limit): return "\(path): larger than the limit of \(limit) bytes for this kind of file"
         case let .syncFailed(path, e): return "\(path): fsync failed: \(errnoDescription(e))"
         case let .renameFailed(from, to, e): return "cannot rename \(from) to \(to): \(errnoDescription(e))"
         case let .failed(operation, path, e): return "\(path): \(operation) failed: \(errnoDescription(e))"

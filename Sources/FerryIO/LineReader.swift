@@ -19,14 +19,11 @@ public final class LineReader {
     public let maxLineLength: Int
     /// Number of the line last returned (1-based), counting blank lines.
     public private(set) var lineNumber = 0
-    /// Byte offset of the start of the line last returned, in the (decoded) stream.
-    public private(set) var lineOffset = 0
 
     private var buffer: UnsafeMutableRawPointer
     private var capacity: Int
     private var start = 0       // first unread byte
     private var end = 0         // one past the last valid byte
-    private var streamOffset = 0 // stream offset of buffer[0]
     private var atEnd = false
     private var discarding = false
 
@@ -77,7 +74,6 @@ public final class LineReader {
             if !discarding && end - start > maxLineLength {
                 // Over the limit: report once, then skip up to the next newline.
                 lineNumber += 1
-                streamOffset += end
                 start = 0; end = 0
                 discarding = true
                 throw IOError.lineTooLong(path: source.name, line: lineNumber, limit: maxLineLength)
@@ -90,7 +86,6 @@ public final class LineReader {
 
     private func emit(from lineStart: Int, to lineEnd: Int) -> UnsafeRawBufferPointer {
         lineNumber += 1
-        lineOffset = streamOffset + lineStart
         var stop = lineEnd
         if stop > lineStart && buffer.load(fromByteOffset: stop - 1, as: UInt8.self) == 0x0D { stop -= 1 }
         return UnsafeRawBufferPointer(start: buffer + lineStart, count: stop - lineStart)
@@ -100,12 +95,10 @@ public final class LineReader {
     /// when the tail fills it).
     private func fill() throws {
         if discarding {
-            streamOffset += end
             start = 0; end = 0
         } else if start > 0 {
             let tail = end - start
             if tail > 0 { memmove(buffer, buffer + start, tail) }
-            streamOffset += start
             start = 0; end = tail
         }
         if end == capacity {

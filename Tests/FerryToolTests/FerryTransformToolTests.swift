@@ -59,6 +59,26 @@ final class FerryTransformToolTests: XCTestCase {
         XCTAssertTrue(rejected.hasPrefix("{\"ferry:reject\":{\"source\":\"\(input.path)\",\"line\":2,"), rejected)
     }
 
+    func testTooManyRejectsStopsWithStatusOne() throws {
+        let r = try TestSupport.run("ferry-transform", ["--max-errors", "1"], stdin: Array("x\n{\"a\":1}\ny\nz\n".utf8))
+        XCTAssertEqual(r.status, 1)
+        XCTAssertEqual(r.stderr, """
+            ferry-transform: -:1: invalid JSON at column 1: unexpected character 'x', expected a JSON value
+            ferry-transform: -:3: invalid JSON at column 1: unexpected character 'y', expected a JSON value
+            ferry-transform: error: stopped: more than 1 records rejected (--max-errors 1)
+
+            """)
+    }
+
+    func testBadOptionValuesAreUsageErrors() throws {
+        let input = try TestSupport.run("ferry-transform", ["--input", "xml"])
+        XCTAssertEqual(input.status, 2)
+        XCTAssertTrue(input.stderr.hasPrefix("ferry-transform: error: invalid value 'xml' for '--input': expected one of auto, typed, plain\n"), input.stderr)
+        let threads = try TestSupport.run("ferry-transform", ["--threads", "0"])
+        XCTAssertEqual(threads.status, 2)
+        XCTAssertTrue(threads.stderr.hasPrefix("ferry-transform: error: invalid value '0' for '--threads': expected an integer from 1 to 256\n"), threads.stderr)
+    }
+
     func testMissingInputFileIsStatusOne() throws {
         let r = try TestSupport.run("ferry-transform", ["/nonexistent/x.jsonl"])
         XCTAssertEqual(r.status, 1)
