@@ -17,6 +17,8 @@ let package = Package(
         .target(name: "FerryIO", dependencies: ["CZlib"]),
         // DynamoDB's values, exact numbers, JSON on bytes, item codecs, key encoding.
         .target(name: "FerryValues", dependencies: ["FerryIO"]),
+        // DynamoDB's expression language (and Ferry's ETL extensions) over the values.
+        .target(name: "FerryExpressions", dependencies: ["FerryValues"]),
         // S3 semantics over plain files: buckets, objects, sidecar metadata, listing.
         .target(name: "FerryObjectStore", dependencies: ["FerryValues", "FerryIO"]),
         // Stream stages over the values: record streams, rejects (later: loader, exporter).
@@ -33,6 +35,7 @@ let package = Package(
         .testTarget(name: "FerryIOTests", dependencies: ["FerryIO", "FerryTestSupport"]),
         .testTarget(name: "FerryValuesTests", dependencies: ["FerryValues", "FerryIO", "FerryTestSupport"]),
         .testTarget(name: "FerryPipelineTests", dependencies: ["FerryPipeline", "FerryValues", "FerryIO", "FerryTestSupport"]),
+        .testTarget(name: "FerryExpressionsTests", dependencies: ["FerryExpressions", "FerryValues", "FerryTestSupport"]),
         .testTarget(name: "FerryObjectStoreTests", dependencies: ["FerryObjectStore", "FerryValues", "FerryIO", "FerryTestSupport"]),
         .testTarget(name: "FerryCLITests", dependencies: ["FerryCLI"]),
         .testTarget(name: "FerryToolTests", dependencies: ["ferry-transform", "ferry-bench", "ferry-s3", "FerryTestSupport"]),
