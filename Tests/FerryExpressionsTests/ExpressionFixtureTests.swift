@@ -63,4 +63,23 @@ final class ExpressionFixtureTests: XCTestCase {
             XCTAssertEqual(got, expected, label)
         }
     }
+
+    func testUpdateFixtures() throws {
+        let all = try Self.cases("updates.txt")
+        XCTAssertGreaterThan(all.count, 25)
+        for c in all {
+            let label = "updates.txt:\(c.line): \(c.fields["update"] ?? "")"
+            var got: String
+            do {
+                let expression = try UpdateExpression(c.fields["update"] ?? "", context: try Self.context(c))
+                let updated = try expression.apply(to: try Self.typedMap(c.fields["item"]))
+                let expected = try Self.typedMap(c.fields["result"] ?? "{}")
+                got = updated == expected ? "result: ok" : "result: \(updated)"
+            } catch {
+                got = "error: \(error)"
+            }
+            let expected = c.fields["result"] != nil ? "result: ok" : "error: \(c.fields["error"] ?? "?")"
+            XCTAssertEqual(got, expected, label)
+        }
+    }
 }
