@@ -135,9 +135,24 @@ struct Evaluator {
     static func order(_ a: AttributeValue, _ b: AttributeValue) -> Int? {
         switch (a, b) {
         case let (.n(x), .n(y)): return x == y ? 0 : (x < y ? -1 : 1)
-        case let (.s(x), .s(y)): return compareBytes(Array(x.utf8), Array(y.utf8))
+        case let (.s(x), .s(y)): return compareUTF8(x, y)
         case let (.b(x), .b(y)): return compareBytes(x, y)
         default: return nil
+        }
+    }
+
+    /// Byte order of two strings' UTF-8, without copying them.
+    static func compareUTF8(_ x: String, _ y: String) -> Int {
+        var x = x, y = y
+        return x.withUTF8 { a in
+            y.withUTF8 { b in
+                let n = min(a.count, b.count)
+                if n > 0 {
+                    let c = memcmp(a.baseAddress!, b.baseAddress!, n)
+                    if c != 0 { return c < 0 ? -1 : 1 }
+                }
+                return a.count == b.count ? 0 : (a.count < b.count ? -1 : 1)
+            }
         }
     }
 

@@ -1,0 +1,71 @@
+import FerryExpressions
+import FerryValues
+import XCTest
+
+final class ProjectionAndKeyConditionTests: XCTestCase {
+    private func item(_ json: String) throws -> Item { try ItemDecoder(spelling: .typed).decodeItem(json) }
+    private func error(_ body: () throws -> Void) -> String {
+        do { try body(); return "no error" } catch { return "\(error)" }
+    }
+
+    func testProjectionKeepsOnlyTheNamedPartsNested() throws {
+        let source = try item(#"{"Id":{"N":"1"},"Title":{"S":"t"},"Pictures":{"M":{"Front":{"S":"f"},"Side":{"S":"s"}}},"Related":{"L":[{"S":"a"},{"S":"b"},{"S":"c"}]},"Secret":{"S":"x"}}"#)
+        let projection = try ProjectionExpression("Id, Title, #p.Front, Related[2], Related[0], Nope",
+                                                  context: ExpressionContext(names: ["#p": "Pictures"]))
+        XCTAssertEqual(projection.apply(to: source),
+                       try item(#"{"Id":{"N":"1"},"Title":{"S":"t"},"Pictures":{"M":{"Front":{"S":"f"}}},"Related":{"L":[{"S":"c"},{"S":"a"}]}}"#))
+        XCTAssertEqual(projection.usedNames, ["#p"])
+    }
+
+    func testProjectionErrors() {
+        XCTAssertEqual(error { _ = try ProjectionExpression("a, a.b", context: ExpressionContext()) },
+                       "Invalid ProjectionExpression: Two document paths overlap with each other; must remove or rewrite one of these paths; path one: [a], path two: [a, b]")
+        XCTAssertEqual(error { _ = try ProjectionExpression("Name", context: ExpressionContext()) },
+                       "Invalid ProjectionExpression: Attribute name is a reserved keyword; reserved keyword: Name")
+        XCTAssertEqual(error { _ = try ProjectionExpression("a,", context: ExpressionContext()) },
+                       "Invalid ProjectionExpression: Syntax error; token: \"<EOF>\", near: \",\"")
+    }
+
+    func testKeyConditionsOnPartitionAndSortKeys() throws {
+        let values: [String: AttributeValue] = [":a": .s("Acme"), ":t": .s("Happy"), ":lo": .n(DynamoNumber(1)), ":hi": .n(DynamoNumber(5))]
+        let ctx = ExpressionContext(values: values)
+        let begins = try KeyConditionExpression("Artist = :a AND begins_with(SongTitle, :t)", context: ctx)
+        XCTAssertEqual(begins.partitionName, "Artist")
+        XCTAssertEqual(begins.partitionValue, .s("Acme"))
+        XCTAssertEqual(begins.sortName, "SongTitle")
+        XCTAssertTrue(begins.sortMatches(.s("Happy Day")))
+        XCTAssertFalse(begins.sortMatches(.s("Sad Day")))
+        let between = try KeyConditionExpression("(Released BETWEEN :lo AND :hi) AND Artist = :a", context: ctx)
+        XCTAssertEqual(between.partitionName, "Artist")
+        XCTAssertTrue(between.sortMatches(.n(DynamoNumber(5))))
+        XCTAssertFalse(between.sortMatches(.n(DynamoNumber(6))))
+        XCTAssertFalse(between.sortMatches(.s("3")))
+        let only = try KeyConditionExpression("Artist = :a", context: ctx)
+        XCTAssertNil(only.sortName)
+    }
+
+    func testKeyConditionErrors() {
+        let ctx = ExpressionContext(values: [":a": .s("x"), ":n": .n(DynamoNumber(1))])
+        XCTAssertEqual(error { _ = try KeyConditionExpression("Artist = :a OR Artist = :a", context: ctx) },
+                       "Invalid operator used in KeyConditionExpression: OR")
+        XCTAssertEqual(error { _ = try KeyConditionExpression("Artist <> :a", context: ctx) },
+                       "Unsupported operator in KeyConditionExpression: <>")
+        XCTAssertEqual(error { _ = try KeyConditionExpression("Artist = :a AND Artist = :a", context: ctx) },
+                       "KeyConditionExpressions must only contain one condition per key")
+        XCTAssertEqual(error { _ = try KeyConditionExpression("Artist = :a AND begins_with(Song, :n)", context: ctx) },
+                       "Invalid KeyConditionExpression: Incorrect operand type for operator or function; operator or function: begins_with, operand type: N")
+        XCTAssertEqual(error { _ = try KeyConditionExpression("a.b = :a", context: ctx) },
+                       "Invalid KeyConditionExpression: KeyConditionExpressions cannot have conditions on nested attributes")
+    }
+
+    func testUnusedPlaceholdersAreReportedAcrossARequest() throws {
+        let ctx = ExpressionContext(names: ["#n": "n", "#unused": "u"], values: [":v": .n(DynamoNumber(1)), ":x": .n(DynamoNumber(2)), ":y": .n(DynamoNumber(3))])
+        let condition = try ConditionExpression("#n = :v", context: ctx)
+        XCTAssertEqual(error { try PlaceholderUse.check(context: ctx, usedNames: condition.usedNames, usedValues: condition.usedValues) },
+                       "Value provided in ExpressionAttributeNames unused in expressions: keys: {#unused}")
+        let update = try UpdateExpression("SET #unused = :x", context: ctx)
+        XCTAssertEqual(error { try PlaceholderUse.check(context: ctx, usedNames: condition.usedNames.union(update.usedNames),
+                                                        usedValues: condition.usedValues.union(update.usedValues)) },
+                       "Value provided in ExpressionAttributeValues unused in expressions: keys: {:y}")
+    }
+}
