@@ -28,7 +28,7 @@ let package = Package(
 
         .executableTarget(name: "ferry-transform", dependencies: ["FerryCLI", "FerryPipeline", "FerryValues", "FerryIO"]),
         .executableTarget(name: "ferry-s3", dependencies: ["FerryCLI", "FerryObjectStore", "FerryValues", "FerryIO"]),
-        .executableTarget(name: "ferry-bench", dependencies: ["FerryCLI", "FerryPipeline", "FerryObjectStore", "FerryValues", "FerryIO"]),
+        .executableTarget(name: "ferry-bench", dependencies: ["FerryCLI", "FerryPipeline", "FerryObjectStore", "FerryExpressions", "FerryValues", "FerryIO"]),
 
         // Helpers shared by the test targets: fixture paths, temp folders, running binaries.
         .target(name: "FerryTestSupport", path: "Tests/FerryTestSupport"),

@@ -18,6 +18,8 @@ public struct UpdateExpression: Sendable {
     }
 
     let actions: [Action]
+    /// True when every path is a top-level name: such updates edit the item directly.
+    let topLevelOnly: Bool
     public let usedNames: Set<String>
     public let usedValues: Set<String>
 
@@ -64,6 +66,7 @@ public struct UpdateExpression: Sendable {
         }
         try Self.checkOverlaps(actions.map(\.path))
         self.actions = actions
+        topLevelOnly = actions.allSatisfy { $0.path.elements.count == 1 }
         usedNames = parser.usedNames
         usedValues = parser.usedValues
     }
@@ -111,6 +114,7 @@ public struct UpdateExpression: Sendable {
     /// types; the item passed in is not changed.
     public func apply(to item: Item) throws -> Item {
         let evaluator = Evaluator(kind: .update)
+        if topLevelOnly { return try applyTopLevel(to: item, evaluator) }
         // Right-hand sides first, all against the original item.
         var resolved: [(Action, AttributeValue?)] = []
         for action in actions {
@@ -139,6 +143,37 @@ public struct UpdateExpression: Sendable {
         }
         for (action, _) in removals { Self.remove(action.path.elements[...], from: &root) }
         guard case let .m(result) = root else { return item }
+        return result
+    }
+
+    /// The common case: every path is a top-level attribute. Values are computed from the
+    /// original item first, then written into one copy of it.
+    private func applyTopLevel(to item: Item, _ evaluator: Evaluator) throws -> Item {
+        var values: [AttributeValue?] = []
+        values.reserveCapacity(actions.count)
+        for action in actions {
+            switch action {
+            case let .set(_, operand), let .add(_, operand), let .delete(_, operand):
+                guard let value = try evaluator.value(operand, item) else {
+                    throw ExpressionError("The provided expression refers to an attribute that does not exist in the item")
+                }
+                values.append(value)
+            case .remove:
+                values.append(nil)
+            }
+        }
+        var result = item
+        for (action, value) in zip(actions, values) {
+            guard case let .name(name) = action.path.elements[0] else { continue }
+            switch action {
+            case .set: result[name] = value
+            case .remove: result[name] = nil
+            case .add, .delete:
+                var root = AttributeValue.m(result)
+                if case .add = action { try Self.add(value!, at: action.path, in: &root) } else { try Self.delete(value!, at: action.path, in: &root) }
+                if case let .m(m) = root { result = m }
+            }
+        }
         return result
     }
 

@@ -78,8 +78,12 @@ public struct AttributeMap: Sendable, Equatable {
 
     public subscript(name: String) -> AttributeValue? {
         get {
-            for entry in entries where utf8Equal(entry.name, name) { return entry.value }
-            return nil
+            // Scan in place: iterating `entries` by value would copy (retain and release)
+            // every pair passed over.
+            entries.withUnsafeBufferPointer { pairs in
+                for i in pairs.indices where utf8Equal(pairs[i].name, name) { return pairs[i].value }
+                return nil
+            }
         }
         set {
             if let index = entries.firstIndex(where: { utf8Equal($0.name, name) }) {

@@ -10,6 +10,10 @@ import Glibc
 /// True when `a` and `b` have the same UTF-8 bytes.
 @inline(__always)
 func utf8Equal(_ a: String, _ b: String) -> Bool {
+    // Strings with equal bytes are always `==`, so `!=` settles most lookups at Swift's
+    // fast (often memcmp) speed; only `==` strings need their bytes compared, since
+    // canonically equivalent spellings are `==` too.
+    guard a == b else { return false }
     var a = a, b = b
     return a.withUTF8 { x in
         b.withUTF8 { y in x.count == y.count && (x.count == 0 || memcmp(x.baseAddress!, y.baseAddress!, x.count) == 0) }

@@ -1,6 +1,7 @@
 #if canImport(Glibc)
 import Glibc
 #endif
+import FerryExpressions
 import FerryIO
 import FerryPipeline
 import FerryValues
@@ -78,6 +79,23 @@ enum Stages {
             },
             consume: { count += $0 })
         return count
+    }
+
+    /// The expression stage: `age >= :a AND score < :s AND active = :t` and
+    /// `SET age = age + :one, score = score - :d` on every item; returns items updated.
+    static func expressions(_ items: [Item]) throws -> Int {
+        let context = ExpressionContext(values: [
+            ":a": .n(DynamoNumber(30)), ":s": .n(DynamoNumber(900)), ":t": .bool(true),
+            ":one": .n(DynamoNumber(1)), ":d": .n(try DynamoNumber("0.5")),
+        ])
+        let condition = try ConditionExpression("age >= :a AND score < :s AND active = :t", context: context)
+        let update = try UpdateExpression("SET age = age + :one, score = score - :d", context: context)
+        var updated = 0
+        for item in items where try condition.evaluate(item) {
+            let result = try update.apply(to: item)
+            if result.count > 0 { updated += 1 }
+        }
+        return updated
     }
 
     static func loadItems(path: String) throws -> [Item] {

@@ -17,7 +17,7 @@ let spec = CommandSpec(
         OptionSpec("--dir", value: "<folder>", help: "Where the data set is generated and kept (default bench-data)."),
         OptionSpec("--json", value: "<file>", help: "Also write the results as JSON to this file."),
         OptionSpec("--seed", value: "<n>", help: "Generator seed (default 1)."),
-        OptionSpec("--stage", value: "<name>", help: "Run only this stage (repeatable): parse-plain, parse-typed, write-typed, gunzip, gzip, s3.", repeatable: true),
+        OptionSpec("--stage", value: "<name>", help: "Run only this stage (repeatable): parse-plain, parse-typed, write-typed, expressions, gunzip, gzip, s3.", repeatable: true),
         OptionSpec("--s3-bytes", value: "<n>", help: "Size of the file for the ferry-s3 cp stage (default 1 GiB)."),
         OptionSpec("--s3-keys", value: "<n>", help: "Keys for the ferry-s3 listing stage (default 100000)."),
         OptionSpec("--no-references", help: "Time Ferry's stages only (for profiling)."),
@@ -53,7 +53,7 @@ CommandLineTool.main(spec) { args in
     let pythonLoads = "python3 -c 'import sys, json\nfor line in sys.stdin: json.loads(line)'"
     var rows: [Row] = []
 
-    let stageNames = ["parse-plain", "parse-typed", "write-typed", "gunzip", "gzip", "s3"]
+    let stageNames = ["parse-plain", "parse-typed", "write-typed", "expressions", "gunzip", "gzip", "s3"]
     let selected = args.values("--stage")
     for name in selected where !stageNames.contains(name) {
         throw UsageError.invalidValue(option: "--stage", value: name, expected: "one of \(stageNames.joined(separator: ", "))")
@@ -112,10 +112,15 @@ CommandLineTool.main(spec) { args in
         (", \(threads) threads", { try expectCount("parse typed", try Stages.parse(path: typed, spelling: .typed, threads: threads)) }),
     ])
 
-    let loaded = selected.isEmpty || selected.contains("write-typed") ? try Stages.loadItems(path: plain) : []
+    let loaded = selected.isEmpty || selected.contains("write-typed") || selected.contains("expressions")
+        ? try Stages.loadItems(path: plain) : []
     try measure("write-typed", "write typed NDJSON", bytes: typedBytes, references: [
         Reference(name: "jq -c . (parse+write)", command: "jq -c . '\(typed)' > /dev/null"),
     ]) { _ = try Stages.writeTyped(loaded) }
+
+    try measure("expressions", "condition + SET (eval)", bytes: plainBytes, references: []) {
+        _ = try Stages.expressions(loaded)
+    }
 
     try measure("gunzip", "gunzip", bytes: plainBytes, references: [
         Reference(name: "zcat", command: "zcat '\(plainGz)' > /dev/null"),
