@@ -10,6 +10,8 @@ struct Evaluator {
     // MARK: Paths
 
     static func resolve(_ path: DocumentPath, in item: Item) -> AttributeValue? {
+        // Most paths are one top-level name.
+        if path.elements.count == 1, case let .name(name) = path.elements[0] { return item[name] }
         var current: AttributeValue? = nil
         for (i, element) in path.elements.enumerated() {
             switch element {

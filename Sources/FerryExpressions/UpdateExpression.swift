@@ -113,8 +113,21 @@ public struct UpdateExpression: Sendable {
     /// The item after the update. Throws DynamoDB's errors for invalid paths and operand
     /// types; the item passed in is not changed.
     public func apply(to item: Item) throws -> Item {
+        var copy = item
+        try apply(updating: &copy)
+        return copy
+    }
+
+    /// Updates `item` in place: no copy of the item is made when the caller holds the
+    /// only reference to it (an item just decoded, or read from storage). On an error the
+    /// item is unchanged.
+    public func apply(updating item: inout Item) throws {
         let evaluator = Evaluator(kind: .update)
-        if topLevelOnly { return try applyTopLevel(to: item, evaluator) }
+        if topLevelOnly { return try applyTopLevel(to: &item, evaluator) }
+        item = try applyNested(to: item, evaluator)
+    }
+
+    private func applyNested(to item: Item, _ evaluator: Evaluator) throws -> Item {
         // Right-hand sides first, all against the original item.
         var resolved: [(Action, AttributeValue?)] = []
         for action in actions {
@@ -148,33 +161,40 @@ public struct UpdateExpression: Sendable {
 
     /// The common case: every path is a top-level attribute. Values are computed from the
     /// original item first, then written into one copy of it.
-    private func applyTopLevel(to item: Item, _ evaluator: Evaluator) throws -> Item {
-        var values: [AttributeValue?] = []
-        values.reserveCapacity(actions.count)
-        for action in actions {
-            switch action {
-            case let .set(_, operand), let .add(_, operand), let .delete(_, operand):
-                guard let value = try evaluator.value(operand, item) else {
-                    throw ExpressionError("The provided expression refers to an attribute that does not exist in the item")
+    private func applyTopLevel(to item: inout Item, _ evaluator: Evaluator) throws {
+        // New values go to a stack buffer: no allocation per item.
+        try withUnsafeTemporaryAllocation(of: AttributeValue?.self, capacity: actions.count) { values in
+            var initialized = 0
+            defer { values.baseAddress!.deinitialize(count: initialized) }
+            for action in actions {
+                var value: AttributeValue? = nil
+                switch action {
+                case let .set(_, operand), let .add(_, operand), let .delete(_, operand):
+                    guard let v = try evaluator.value(operand, item) else {
+                        throw ExpressionError("The provided expression refers to an attribute that does not exist in the item")
+                    }
+                    value = v
+                    // ADD and DELETE combine with the current value; they can fail on its
+                    // type, so all of them run before the item is changed.
+                    if case .set = action {} else {
+                        var root = AttributeValue.m(Item())
+                        if let current = Evaluator.resolve(action.path, in: item), case let .name(name) = action.path.elements[0] {
+                            root = .m(Item([(name, current)]))
+                        }
+                        if case .add = action { try Self.add(v, at: action.path, in: &root) } else { try Self.delete(v, at: action.path, in: &root) }
+                        if case let .m(m) = root, case let .name(name) = action.path.elements[0] { value = m[name] }
+                    }
+                case .remove:
+                    break
                 }
-                values.append(value)
-            case .remove:
-                values.append(nil)
+                (values.baseAddress! + initialized).initialize(to: value)
+                initialized += 1
+            }
+            for (i, action) in actions.enumerated() {
+                guard case let .name(name) = action.path.elements[0] else { continue }
+                item[name] = values[i]
             }
         }
-        var result = item
-        for (action, value) in zip(actions, values) {
-            guard case let .name(name) = action.path.elements[0] else { continue }
-            switch action {
-            case .set: result[name] = value
-            case .remove: result[name] = nil
-            case .add, .delete:
-                var root = AttributeValue.m(result)
-                if case .add = action { try Self.add(value!, at: action.path, in: &root) } else { try Self.delete(value!, at: action.path, in: &root) }
-                if case let .m(m) = root { result = m }
-            }
-        }
-        return result
     }
 
     static func descendingIndex(_ a: DocumentPath, _ b: DocumentPath) -> Bool {

@@ -80,13 +80,13 @@ public struct AttributeMap: Sendable, Equatable {
         get {
             // Scan in place: iterating `entries` by value would copy (retain and release)
             // every pair passed over.
-            entries.withUnsafeBufferPointer { pairs in
-                for i in pairs.indices where utf8Equal(pairs[i].name, name) { return pairs[i].value }
-                return nil
-            }
+            for entry in entries where utf8Equal(entry.name, name) { return entry.value }
+            return nil
         }
         set {
-            if let index = entries.firstIndex(where: { utf8Equal($0.name, name) }) {
+            var index = 0
+            while index < entries.count && !utf8Equal(entries[index].name, name) { index += 1 }
+            if index < entries.count {
                 if let newValue { entries[index].value = newValue } else { entries.remove(at: index) }
             } else if let newValue {
                 entries.append((name, newValue))

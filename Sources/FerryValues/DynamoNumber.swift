@@ -161,6 +161,9 @@ public struct DynamoNumber: Sendable, Hashable, Comparable, CustomStringConverti
     /// Compares magnitudes: first by the leading digit's exponent, then digit by digit.
     static func compareMagnitude(_ a: DynamoNumber, _ b: DynamoNumber) -> Int {
         if a.isZero || b.isZero { return (a.isZero ? 0 : 1) - (b.isZero ? 0 : 1) }
+        if a.exponent == b.exponent {   // the common case: integers, or equal scale
+            return a.coefficient == b.coefficient ? 0 : (a.coefficient < b.coefficient ? -1 : 1)
+        }
         if a.adjustedExponent != b.adjustedExponent { return a.adjustedExponent < b.adjustedExponent ? -1 : 1 }
         // Same leading exponent: scale both coefficients to 38 digits and compare.
         let sa = a.coefficient * pow10(Self.maxDigits - Int(a.digitCount))
@@ -174,11 +177,14 @@ public struct DynamoNumber: Sendable, Hashable, Comparable, CustomStringConverti
         return a.isNegative ? m > 0 : m < 0
     }
 
-    static func pow10(_ n: Int) -> UInt128 {
-        var r: UInt128 = 1
-        for _ in 0..<n { r *= 10 }
-        return r
-    }
+    /// 10^0 ... 10^38.
+    static let powersOfTen: [UInt128] = {
+        var table: [UInt128] = [1]
+        for _ in 1...38 { table.append(table.last! * 10) }
+        return table
+    }()
+
+    @inline(__always) static func pow10(_ n: Int) -> UInt128 { powersOfTen[n] }
 
     // MARK: Arithmetic (for ADD and SET a = a + :n)
 
@@ -187,6 +193,7 @@ public struct DynamoNumber: Sendable, Hashable, Comparable, CustomStringConverti
     public func adding(_ other: DynamoNumber) throws -> DynamoNumber {
         if other.isZero { return self }
         if isZero { return other }
+        if let fast = try addingInWords(other) { return fast }
         let e = min(Int(exponent), Int(other.exponent))
         // Align both to exponent e, as little-endian digit arrays.
         func aligned(_ x: DynamoNumber) -> [UInt8] {
@@ -219,6 +226,39 @@ public struct DynamoNumber: Sendable, Hashable, Comparable, CustomStringConverti
             }
         }
         return try DynamoNumber(digits: result.reversed(), exponent: e, isNegative: negative)
+    }
+
+    /// `adding` on 128-bit words when both coefficients, aligned to the smaller exponent,
+    /// fit; nil otherwise (the digit-array path then handles it).
+    private func addingInWords(_ other: DynamoNumber) throws -> DynamoNumber? {
+        let e = min(Int(exponent), Int(other.exponent))
+        let shiftA = Int(exponent) - e, shiftB = Int(other.exponent) - e
+        guard shiftA <= 38, shiftB <= 38 else { return nil }
+        let (a, overflowA) = coefficient.multipliedReportingOverflow(by: Self.pow10(shiftA))
+        let (b, overflowB) = other.coefficient.multipliedReportingOverflow(by: Self.pow10(shiftB))
+        guard !overflowA, !overflowB, a < UInt128.max / 2, b < UInt128.max / 2 else { return nil }
+        var magnitude: UInt128
+        var negative: Bool
+        if isNegative == other.isNegative {
+            magnitude = a + b
+            negative = isNegative
+        } else if a >= b {
+            magnitude = a - b
+            negative = isNegative
+        } else {
+            magnitude = b - a
+            negative = other.isNegative
+        }
+        if magnitude == 0 { return .zero }
+        var exponent = e
+        while magnitude % 10 == 0 { magnitude /= 10; exponent += 1 }
+        var digits = 1
+        while digits <= 38 && magnitude >= Self.pow10(digits) { digits += 1 }
+        let adjusted = exponent + digits - 1
+        if adjusted > Self.maxAdjustedExponent { throw NumberError.overflow }
+        if adjusted < Self.minAdjustedExponent { throw NumberError.underflow }
+        if digits > Self.maxDigits { throw NumberError.tooManyDigits }
+        return DynamoNumber(coefficient: magnitude, exponent: Int32(exponent), isNegative: negative, digitCount: Int8(digits))
     }
 
     public var negated: DynamoNumber {

@@ -10,13 +10,12 @@ import Glibc
 /// True when `a` and `b` have the same UTF-8 bytes.
 @inline(__always)
 func utf8Equal(_ a: String, _ b: String) -> Bool {
-    // Strings with equal bytes are always `==`, so `!=` settles most lookups at Swift's
-    // fast (often memcmp) speed; only `==` strings need their bytes compared, since
-    // canonically equivalent spellings are `==` too.
-    guard a == b else { return false }
+    // Lengths first: O(1) for native strings, and most names differ in length.
+    let n = a.utf8.count
+    guard n == b.utf8.count else { return false }
     var a = a, b = b
     return a.withUTF8 { x in
-        b.withUTF8 { y in x.count == y.count && (x.count == 0 || memcmp(x.baseAddress!, y.baseAddress!, x.count) == 0) }
+        b.withUTF8 { y in n == 0 || memcmp(x.baseAddress!, y.baseAddress!, n) == 0 }
     }
 }
 

@@ -81,21 +81,28 @@ enum Stages {
         return count
     }
 
-    /// The expression stage: `age >= :a AND score < :s AND active = :t` and
-    /// `SET age = age + :one, score = score - :d` on every item; returns items updated.
-    static func expressions(_ items: [Item]) throws -> Int {
+    /// The expressions of the expression stage, compiled once.
+    static func benchExpressions() throws -> (ConditionExpression, UpdateExpression) {
         let context = ExpressionContext(values: [
             ":a": .n(DynamoNumber(30)), ":s": .n(DynamoNumber(900)), ":t": .bool(true),
             ":one": .n(DynamoNumber(1)), ":d": .n(try DynamoNumber("0.5")),
         ])
-        let condition = try ConditionExpression("age >= :a AND score < :s AND active = :t", context: context)
-        let update = try UpdateExpression("SET age = age + :one, score = score - :d", context: context)
-        var updated = 0
-        for item in items where try condition.evaluate(item) {
-            let result = try update.apply(to: item)
-            if result.count > 0 { updated += 1 }
-        }
-        return updated
+        return (try ConditionExpression("age >= :a AND score < :s AND active = :t", context: context),
+                try UpdateExpression("SET age = age + :one, score = score - :d", context: context))
+    }
+
+    /// `age >= :a AND score < :s AND active = :t` on every item; returns the matches.
+    static func evaluateCondition(_ items: [Item], _ condition: ConditionExpression) throws -> Int {
+        var matches = 0
+        for item in items where try condition.evaluate(item) { matches += 1 }
+        return matches
+    }
+
+    /// `SET age = age + :one, score = score - :d` on every item, in place, as the loader
+    /// and the table apply updates to items they own; returns how many were updated.
+    static func applyUpdate(_ items: inout [Item], _ update: UpdateExpression) throws -> Int {
+        for i in items.indices { try update.apply(updating: &items[i]) }
+        return items.count
     }
 
     static func loadItems(path: String) throws -> [Item] {

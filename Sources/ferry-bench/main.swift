@@ -118,8 +118,15 @@ CommandLineTool.main(spec) { args in
         Reference(name: "jq -c . (parse+write)", command: "jq -c . '\(typed)' > /dev/null"),
     ]) { _ = try Stages.writeTyped(loaded) }
 
-    try measure("expressions", "condition + SET (eval)", bytes: plainBytes, references: []) {
-        _ = try Stages.expressions(loaded)
+    if selected.isEmpty || selected.contains("expressions") {
+        let (condition, update) = try Stages.benchExpressions()
+        try measure("expressions", "condition, 3 comparisons", bytes: plainBytes, references: []) {
+            _ = try Stages.evaluateCondition(loaded, condition)
+        }
+        var owned = try Stages.loadItems(path: plain)   // items only this stage holds
+        try measure("expressions", "SET, 2 arithmetic updates", bytes: plainBytes, references: []) {
+            _ = try Stages.applyUpdate(&owned, update)
+        }
     }
 
     try measure("gunzip", "gunzip", bytes: plainBytes, references: [

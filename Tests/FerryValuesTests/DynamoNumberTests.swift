@@ -74,6 +74,29 @@ final class DynamoNumberTests: XCTestCase {
         }
     }
 
+    /// The 128-bit fast path of `adding` against exact integer arithmetic, at several
+    /// scales and signs (the digit-array path covers what does not fit).
+    func testAdditionMatchesIntegerArithmeticAtEveryScale() throws {
+        var seed: UInt64 = 99
+        func next() -> Int64 {
+            seed = seed &* 6364136223846793005 &+ 1442695040888963407
+            return Int64(bitPattern: seed >> 1) % 1_000_000_000_000
+        }
+        for _ in 0..<2000 {
+            let x = next(), y = next()
+            let sx = Int(next() % 5), sy = Int(next() % 5)   // decimal places
+            let a = try DynamoNumber("\(x)E-\(sx)"), b = try DynamoNumber("\(y)E-\(sy)")
+            // Both as integers at the finer scale.
+            let scale = max(sx, sy)
+            var ix = x, iy = y
+            for _ in 0..<(scale - sx) { ix *= 10 }
+            for _ in 0..<(scale - sy) { iy *= 10 }
+            XCTAssertEqual(try a.adding(b), try DynamoNumber("\(ix + iy)E-\(scale)"), "\(a) + \(b)")
+            XCTAssertEqual(try a.subtracting(b), try DynamoNumber("\(ix - iy)E-\(scale)"), "\(a) - \(b)")
+            XCTAssertEqual(a < b, ix < iy, "\(a) < \(b)")
+        }
+    }
+
     func testStorageSizeIsOneBytePerTwoDigitsPlusOne() throws {
         XCTAssertEqual(try n("0").storageSize, 1)
         XCTAssertEqual(try n("7").storageSize, 2)
