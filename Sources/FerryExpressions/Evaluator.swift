@@ -96,14 +96,7 @@ struct Evaluator {
         case let .compare(a, comparator, b):
             let x = try value(a, item), y = try value(b, item)
             guard let x, let y else { return comparator == .notEqual }
-            switch comparator {
-            case .equal: return x == y
-            case .notEqual: return x != y
-            case .less: return Self.order(x, y).map { $0 < 0 } ?? false
-            case .lessOrEqual: return Self.order(x, y).map { $0 <= 0 } ?? false
-            case .greater: return Self.order(x, y).map { $0 > 0 } ?? false
-            case .greaterOrEqual: return Self.order(x, y).map { $0 >= 0 } ?? false
-            }
+            return Self.compare(x, comparator, y)
         case let .between(a, low, high):
             guard let x = try value(a, item), let l = try value(low, item), let h = try value(high, item),
                   let lower = Self.order(x, l), let upper = Self.order(x, h) else { return false }
@@ -129,6 +122,17 @@ struct Evaluator {
             case let (.l(list), _): return list.contains(y)
             default: return false
             }
+        }
+    }
+
+    static func compare(_ x: AttributeValue, _ comparator: Comparator, _ y: AttributeValue) -> Bool {
+        switch comparator {
+        case .equal: return x == y
+        case .notEqual: return x != y
+        case .less: return order(x, y).map { $0 < 0 } ?? false
+        case .lessOrEqual: return order(x, y).map { $0 <= 0 } ?? false
+        case .greater: return order(x, y).map { $0 > 0 } ?? false
+        case .greaterOrEqual: return order(x, y).map { $0 >= 0 } ?? false
         }
     }
 
@@ -174,6 +178,7 @@ struct Evaluator {
 /// A compiled ConditionExpression or FilterExpression: parse once, evaluate per item.
 public struct ConditionExpression: Sendable {
     let root: Condition
+    let compiled: ConditionNode
     let kind: ExpressionKind
     /// Placeholders the expression used (to report unused ones across a request).
     public let usedNames: Set<String>
@@ -184,6 +189,7 @@ public struct ConditionExpression: Sendable {
         if parser.current.kind == .end { throw ExpressionError.invalid(kind, "The expression can not be empty;") }
         root = try parser.condition()
         try parser.expectEnd()
+        compiled = ConditionNode.compile(root)
         self.kind = kind
         usedNames = parser.usedNames
         usedValues = parser.usedValues
@@ -192,7 +198,7 @@ public struct ConditionExpression: Sendable {
     /// True when `item` satisfies the condition. Throws only for run-time faults (such
     /// as `size` of a number, or an ETL function on a bad value).
     public func evaluate(_ item: Item) throws -> Bool {
-        try Evaluator(kind: kind).evaluate(root, item)
+        try compiled.holds(item, Evaluator(kind: kind))
     }
 }
 

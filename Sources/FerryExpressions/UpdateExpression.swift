@@ -20,6 +20,10 @@ public struct UpdateExpression: Sendable {
     let actions: [Action]
     /// True when every path is a top-level name: such updates edit the item directly.
     let topLevelOnly: Bool
+    /// For top-level updates: each action's attribute name and compiled value.
+    let targets: [String]
+    let targetSlots: [NameSlot]
+    let compiled: [OperandNode?]
     public let usedNames: Set<String>
     public let usedValues: Set<String>
 
@@ -67,6 +71,17 @@ public struct UpdateExpression: Sendable {
         try Self.checkOverlaps(actions.map(\.path))
         self.actions = actions
         topLevelOnly = actions.allSatisfy { $0.path.elements.count == 1 }
+        targets = actions.map { action -> String in
+            if case let .name(n)? = action.path.elements.first { return n }
+            return ""
+        }
+        targetSlots = targets.map(NameSlot.init)
+        compiled = actions.map { action -> OperandNode? in
+            switch action {
+            case let .set(_, operand), let .add(_, operand), let .delete(_, operand): return OperandNode.compile(operand)
+            case .remove: return nil
+            }
+        }
         usedNames = parser.usedNames
         usedValues = parser.usedValues
     }
@@ -166,33 +181,36 @@ public struct UpdateExpression: Sendable {
         try withUnsafeTemporaryAllocation(of: AttributeValue?.self, capacity: actions.count) { values in
             var initialized = 0
             defer { values.baseAddress!.deinitialize(count: initialized) }
-            for action in actions {
+            for i in 0..<actions.count {
                 var value: AttributeValue? = nil
-                switch action {
-                case let .set(_, operand), let .add(_, operand), let .delete(_, operand):
-                    guard let v = try evaluator.value(operand, item) else {
+                if let node = compiled[i] {
+                    guard let v = try node.value(item, evaluator) else {
                         throw ExpressionError("The provided expression refers to an attribute that does not exist in the item")
                     }
                     value = v
                     // ADD and DELETE combine with the current value; they can fail on its
                     // type, so all of them run before the item is changed.
-                    if case .set = action {} else {
+                    switch actions[i] {
+                    case .add, .delete:
+                        let name = targets[i]
                         var root = AttributeValue.m(Item())
-                        if let current = Evaluator.resolve(action.path, in: item), case let .name(name) = action.path.elements[0] {
-                            root = .m(Item([(name, current)]))
-                        }
-                        if case .add = action { try Self.add(v, at: action.path, in: &root) } else { try Self.delete(v, at: action.path, in: &root) }
-                        if case let .m(m) = root, case let .name(name) = action.path.elements[0] { value = m[name] }
+                        if let current = item[name] { root = .m(Item([(name, current)])) }
+                        let path = DocumentPath([.name(name)])
+                        if case .add = actions[i] { try Self.add(v, at: path, in: &root) } else { try Self.delete(v, at: path, in: &root) }
+                        if case let .m(m) = root { value = m[name] }
+                    default:
+                        break
                     }
-                case .remove:
-                    break
                 }
                 (values.baseAddress! + initialized).initialize(to: value)
                 initialized += 1
             }
-            for (i, action) in actions.enumerated() {
-                guard case let .name(name) = action.path.elements[0] else { continue }
-                item[name] = values[i]
+            for i in 0..<actions.count {
+                if let value = values[i], let index = targetSlots[i].index(in: item) {
+                    item.setValue(value, at: index)
+                } else {
+                    item[targets[i]] = values[i]
+                }
             }
         }
     }

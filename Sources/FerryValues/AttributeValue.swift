@@ -94,6 +94,32 @@ public struct AttributeMap: Sendable, Equatable {
         }
     }
 
+    /// Position of `name` in `entries`, for reading and writing it without a second search.
+    public func index(of name: String) -> Int? {
+        var i = 0
+        for entry in entries {
+            if utf8Equal(entry.name, name) { return i }
+            i += 1
+        }
+        return nil
+    }
+
+    /// `index(of:)` that first tries position `hint` (items of one stream usually share
+    /// their attribute order, so the position found last time is usually right).
+    @inline(__always)
+    public func index(of name: String, hint: Int) -> Int? {
+        if hint < entries.count && utf8Equal(entries[hint].name, name) { return hint }
+        return index(of: name)
+    }
+
+    /// The value at a position found with `index(of:)`.
+    public func value(at index: Int) -> AttributeValue { entries[index].value }
+
+    /// Replaces the value at a position found with `index(of:)`.
+    public mutating func setValue(_ value: AttributeValue, at index: Int) {
+        entries[index].value = value
+    }
+
     public static func == (a: AttributeMap, b: AttributeMap) -> Bool {
         guard a.count == b.count else { return false }
         for (name, value) in a.entries {

@@ -251,9 +251,18 @@ public struct DynamoNumber: Sendable, Hashable, Comparable, CustomStringConverti
         }
         if magnitude == 0 { return .zero }
         var exponent = e
-        while magnitude % 10 == 0 { magnitude /= 10; exponent += 1 }
         var digits = 1
-        while digits <= 38 && magnitude >= Self.pow10(digits) { digits += 1 }
+        if magnitude <= UInt128(UInt64.max) {
+            // 64-bit division is many times cheaper than 128-bit.
+            var small = UInt64(truncatingIfNeeded: magnitude)
+            while small % 10 == 0 { small /= 10; exponent += 1 }
+            var bound: UInt64 = 10
+            while digits < 20 && small >= bound { digits += 1; if digits < 20 { bound &*= 10 } }
+            magnitude = UInt128(small)
+        } else {
+            while magnitude % 10 == 0 { magnitude /= 10; exponent += 1 }
+            while digits <= 38 && magnitude >= Self.pow10(digits) { digits += 1 }
+        }
         let adjusted = exponent + digits - 1
         if adjusted > Self.maxAdjustedExponent { throw NumberError.overflow }
         if adjusted < Self.minAdjustedExponent { throw NumberError.underflow }
