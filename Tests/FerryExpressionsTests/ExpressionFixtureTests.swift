@@ -47,39 +47,32 @@ final class ExpressionFixtureTests: XCTestCase {
         return ExpressionContext(names: names, values: values, mode: c.fields["mode"] == "etl" ? .etl : .strict)
     }
 
-    func testConditionFixtures() throws {
-        let all = try Self.cases("conditions.txt")
-        XCTAssertGreaterThan(all.count, 40)
+    /// Runs every case of `file`: `evaluate` returns "result: ..." or throws, and the
+    /// outcome must match the case's `result:` (as `expectedResult` renders it) or `error:`.
+    private func run(_ file: String, expression key: String, atLeast minimum: Int,
+                     expectedResult: (String) -> String, evaluate: (Case) throws -> String) throws {
+        let all = try Self.cases(file)
+        XCTAssertGreaterThan(all.count, minimum)
         for c in all {
-            let label = "conditions.txt:\(c.line): \(c.fields["condition"] ?? "")"
             var got: String
-            do {
-                let expression = try ConditionExpression(c.fields["condition"] ?? "", context: try Self.context(c))
-                got = "result: \(try expression.evaluate(try Self.typedMap(c.fields["item"])))"
-            } catch {
-                got = "error: \(error)"
-            }
-            let expected = c.fields["result"].map { "result: \($0)" } ?? "error: \(c.fields["error"] ?? "?")"
-            XCTAssertEqual(got, expected, label)
+            do { got = try evaluate(c) } catch { got = "error: \(error)" }
+            let expected = c.fields["result"].map(expectedResult) ?? "error: \(c.fields["error"] ?? "?")"
+            XCTAssertEqual(got, expected, "\(file):\(c.line): \(c.fields[key] ?? "")")
+        }
+    }
+
+    func testConditionFixtures() throws {
+        try run("conditions.txt", expression: "condition", atLeast: 40, expectedResult: { "result: \($0)" }) { c in
+            let expression = try ConditionExpression(c.fields["condition"] ?? "", context: try Self.context(c))
+            return "result: \(try expression.evaluate(try Self.typedMap(c.fields["item"])))"
         }
     }
 
     func testUpdateFixtures() throws {
-        let all = try Self.cases("updates.txt")
-        XCTAssertGreaterThan(all.count, 25)
-        for c in all {
-            let label = "updates.txt:\(c.line): \(c.fields["update"] ?? "")"
-            var got: String
-            do {
-                let expression = try UpdateExpression(c.fields["update"] ?? "", context: try Self.context(c))
-                let updated = try expression.apply(to: try Self.typedMap(c.fields["item"]))
-                let expected = try Self.typedMap(c.fields["result"] ?? "{}")
-                got = updated == expected ? "result: ok" : "result: \(updated)"
-            } catch {
-                got = "error: \(error)"
-            }
-            let expected = c.fields["result"] != nil ? "result: ok" : "error: \(c.fields["error"] ?? "?")"
-            XCTAssertEqual(got, expected, label)
+        try run("updates.txt", expression: "update", atLeast: 25, expectedResult: { _ in "result: ok" }) { c in
+            let expression = try UpdateExpression(c.fields["update"] ?? "", context: try Self.context(c))
+            let updated = try expression.apply(to: try Self.typedMap(c.fields["item"]))
+            return updated == (try Self.typedMap(c.fields["result"] ?? "{}")) ? "result: ok" : "result: \(updated)"
         }
     }
 }
