@@ -19,6 +19,8 @@ let package = Package(
         .target(name: "FerryValues", dependencies: ["FerryIO"]),
         // DynamoDB's expression language (and Ferry's ETL extensions) over the values.
         .target(name: "FerryExpressions", dependencies: ["FerryValues"]),
+        // The table engine: write-ahead log (more to come: memtable, sorted runs, operations).
+        .target(name: "FerryTable", dependencies: ["FerryExpressions", "FerryValues", "FerryIO"]),
         // S3 semantics over plain files: buckets, objects, sidecar metadata, listing.
         .target(name: "FerryObjectStore", dependencies: ["FerryValues", "FerryIO"]),
         // Stream stages over the values: record streams, rejects (later: loader, exporter).
@@ -28,6 +30,8 @@ let package = Package(
 
         .executableTarget(name: "ferry-transform", dependencies: ["FerryCLI", "FerryPipeline", "FerryValues", "FerryIO"]),
         .executableTarget(name: "ferry-s3", dependencies: ["FerryCLI", "FerryObjectStore", "FerryValues", "FerryIO"]),
+        // Test helper: commits to a log until killed (the kill -9 test).
+        .executableTarget(name: "wal-crash-writer", dependencies: ["FerryTable"]),
         .executableTarget(name: "ferry-bench", dependencies: ["FerryCLI", "FerryPipeline", "FerryObjectStore", "FerryExpressions", "FerryValues", "FerryIO"]),
 
         // Helpers shared by the test targets: fixture paths, temp folders, running binaries.
@@ -36,6 +40,7 @@ let package = Package(
         .testTarget(name: "FerryValuesTests", dependencies: ["FerryValues", "FerryIO", "FerryTestSupport"]),
         .testTarget(name: "FerryPipelineTests", dependencies: ["FerryPipeline", "FerryValues", "FerryIO", "FerryTestSupport"]),
         .testTarget(name: "FerryExpressionsTests", dependencies: ["FerryExpressions", "FerryValues", "FerryTestSupport"]),
+        .testTarget(name: "FerryTableTests", dependencies: ["FerryTable", "FerryIO", "FerryTestSupport", "wal-crash-writer"]),
         .testTarget(name: "FerryObjectStoreTests", dependencies: ["FerryObjectStore", "FerryValues", "FerryIO", "FerryTestSupport"]),
         .testTarget(name: "FerryCLITests", dependencies: ["FerryCLI"]),
         .testTarget(name: "FerryToolTests", dependencies: ["ferry-transform", "ferry-bench", "ferry-s3", "FerryTestSupport"]),
