@@ -145,6 +145,19 @@ public final class Directory {
     /// atomic for readers, but a crash may lose the file (for caches that are rebuilt).
     public func writeAtomically(_ name: String, mode: mode_t = 0o644, durable: Bool = true,
                                 _ body: (FileSink) throws -> Void) throws {
+        let file = try createAtomically(name, mode: mode)
+        do {
+            try body(file.sink)
+            try file.commit(durable: durable)
+        } catch {
+            file.abandon()
+            throw error
+        }
+    }
+
+    /// The incremental form of `writeAtomically`, for files written over time (sorted
+    /// runs): write to `sink`, then `commit()` or `abandon()`.
+    public func createAtomically(_ name: String, mode: mode_t = 0o644) throws -> AtomicFile {
         var temporary = ""
         var fd: Int32 = -1
         for _ in 0..<100 {
@@ -153,20 +166,8 @@ public final class Directory {
             if fd != -EEXIST { break }
         }
         guard fd >= 0 else { throw IOError.openFailed(path: child(temporary), errno: -fd) }
-        let sink = FileSink(ownedDescriptor: fd, name: child(name))
-        do {
-            try body(sink)
-            if durable { try sink.sync() }
-            try sink.finish()
-            if renameat(self.fd, temporary, self.fd, name) != 0 {
-                throw IOError.renameFailed(from: child(temporary), to: child(name), errno: errno)
-            }
-        } catch {
-            try? sink.finish()
-            unlinkat(self.fd, temporary, 0)
-            throw error
-        }
-        if durable { try sync() }
+        return AtomicFile(directory: self, temporary: temporary, name: name,
+                          sink: FileSink(ownedDescriptor: fd, name: child(name)))
     }
 
     /// Temporary files made by `writeAtomically` start with this; listings skip them.
@@ -204,4 +205,48 @@ public final class Directory {
         let failure = Syscall.fsync(fd)
         if failure != 0 && failure != EINVAL { throw IOError.syncFailed(path: path, errno: failure) }
     }
+}
+
+/// A file being written under a temporary name in its directory; it appears under its
+/// real name only on `commit`. Not thread-safe.
+public final class AtomicFile {
+    public let sink: FileSink
+    private let directory: Directory
+    private let temporary: String
+    private let name: String
+    private var done = false
+
+    init(directory: Directory, temporary: String, name: String, sink: FileSink) {
+        self.directory = directory
+        self.temporary = temporary
+        self.name = name
+        self.sink = sink
+    }
+
+    /// Syncs the file (unless `durable` is false), renames it over its name and syncs the
+    /// directory. On error the temporary file is removed.
+    public func commit(durable: Bool = true) throws {
+        do {
+            if durable { try sink.sync() }
+            try sink.finish()
+            if renameat(directory.fd, temporary, directory.fd, name) != 0 {
+                throw IOError.renameFailed(from: directory.child(temporary), to: directory.child(name), errno: errno)
+            }
+            done = true
+            if durable { try directory.sync() }
+        } catch {
+            abandon()
+            throw error
+        }
+    }
+
+    /// Removes the temporary file; the real name is untouched.
+    public func abandon() {
+        guard !done else { return }
+        done = true
+        try? sink.finish()
+        unlinkat(directory.fd, temporary, 0)
+    }
+
+    deinit { abandon() }
 }
