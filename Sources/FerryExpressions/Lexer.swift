@@ -1,3 +1,5 @@
+import FerryValues
+
 /// Tokens of DynamoDB's expression language, plus Ferry's ETL literals.
 struct Token: Equatable {
     enum Kind: Equatable {
@@ -73,7 +75,7 @@ enum Lexer {
                 }
                 guard i < bytes.count else { throw ExpressionError.invalid(kind, "unterminated string literal starting at \(text(start, bytes.count))") }
                 i += 1
-                guard case let .string(decoded)? = try? FerryValuesJSON.parseString(Array(bytes[start..<i])) else {
+                guard case let .string(decoded)? = try? JSONValue.parse(Array(bytes[start..<i])) else {
                     throw ExpressionError.invalid(kind, "invalid string literal \(text(start, i))")
                 }
                 out.append(Token(kind: .string, text: decoded, start: start, end: i))

@@ -191,7 +191,6 @@ struct Parser {
 
     mutating func functionOperand(arithmetic: Bool) throws -> Operand {
         let name = current.text
-        let nameToken = current
         advance()
         switch name {
         case "size":
@@ -216,7 +215,6 @@ struct Parser {
                 // A condition function where a value is needed.
                 throw ExpressionError.invalid(kind, "The function is not allowed to be used this way in an expression; function: \(name)")
             }
-            _ = nameToken
             throw ExpressionError.invalid(kind, "Invalid function name; function: \(name)")
         }
     }
