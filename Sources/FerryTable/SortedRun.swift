@@ -15,9 +15,10 @@ public struct RunEntry: Equatable, Sendable {
 }
 
 /// Writes a sorted run: entries in strictly increasing key order (memcmp), cut into
-/// checksummed blocks, then a sparse index (one key per block) and a footer. Blocks
-/// stream to a temporary file as they fill, so memory stays at one block plus the index;
-/// the file appears under its name only when complete and synced. Not thread-safe.
+/// checksummed blocks, then a bloom filter, a sparse index (one key per block) and a
+/// footer. Blocks stream to a temporary file as they fill, so memory stays at one block,
+/// the index and 8 bytes of hash per key; the file appears under its name only when
+/// complete and synced. Not thread-safe.
 public final class SortedRunWriter {
     let folder: Directory
     let name: String
@@ -26,6 +27,7 @@ public final class SortedRunWriter {
     private var written = 0                             // bytes already in the file
     private let block = ByteBuffer(capacity: SortedRunFormat.blockTarget * 2)
     private let index = ByteBuffer(capacity: 64 * 1024)
+    private var hashes: [UInt64] = []
     private var lastKey: [UInt8]? = nil
     private var blockLastKey: [UInt8] = []
     public private(set) var count = 0
@@ -40,7 +42,7 @@ public final class SortedRunWriter {
     }
 
     public func add(_ entry: RunEntry) throws {
-        if let lastKey, !lastKey.lexicographicallyPrecedes(entry.key) {
+        if let lastKey, KeyOrder.compare(lastKey, entry.key) >= 0 {
             throw SortedRunError.outOfOrder(path: folder.child(name))
         }
         SortedRunFormat.appendVarint(entry.key.count, to: block)
@@ -48,6 +50,7 @@ public final class SortedRunWriter {
         block.append(entry.value == nil ? SortedRunFormat.tombstone : SortedRunFormat.put)
         block.append(entry.key)
         if let value = entry.value { block.append(value) }
+        hashes.append(entry.key.withUnsafeBytes { SortedRunFormat.bloomHash($0) })
         lastKey = entry.key
         blockLastKey = entry.key
         count += 1
@@ -76,19 +79,27 @@ public final class SortedRunWriter {
         body.removeAll()
     }
 
-    /// Writes index and footer and makes the file appear under its name.
+    private func appendChecksummed(_ bytes: UnsafeRawBufferPointer) {
+        var crc = CRC32()
+        crc.update(bytes)
+        body.append(bytes)
+        withUnsafeBytes(of: crc.value.littleEndian) { body.append($0) }
+    }
+
+    /// Writes bloom filter, index and footer and makes the file appear under its name.
     public func finish() throws {
         try cutBlock()
         try drain()
-        let indexOffset = written
-        var crc = CRC32()
-        crc.update(index.bytes)
-        body.append(index.bytes)
-        withUnsafeBytes(of: crc.value.littleEndian) { body.append($0) }
+        let bloom = BloomFilter(hashes: hashes)
+        let bloomOffset = written
+        let bloomBytes = bloom.encoded
+        bloomBytes.withUnsafeBytes { appendChecksummed($0) }
+        let indexOffset = written + body.count
+        appendChecksummed(index.bytes)
         let footerStart = body.count
-        withUnsafeBytes(of: UInt64(indexOffset).littleEndian) { body.append($0) }
-        withUnsafeBytes(of: UInt64(index.count).littleEndian) { body.append($0) }
-        withUnsafeBytes(of: UInt64(count).littleEndian) { body.append($0) }
+        for field in [indexOffset, index.count, count, bloomOffset, bloomBytes.count] {
+            withUnsafeBytes(of: UInt64(field).littleEndian) { body.append($0) }
+        }
         body.append(SortedRunFormat.endMagic)
         var footerCRC = CRC32()
         footerCRC.update(UnsafeRawBufferPointer(rebasing: body.bytes[footerStart..<body.count]))
@@ -102,14 +113,61 @@ public final class SortedRunWriter {
     public func abandon() { file.abandon() }
 }
 
-/// Reads a sorted run: the footer and the sparse index are checked and held in memory;
-/// each data block is read and its checksum checked when a lookup or scan needs it.
-/// Thread-safe for reads (pread, no shared cursor).
+/// A bloom filter over a run's keys: `bloomProbes` bits per key by double hashing of
+/// FNV-1a (docs/sorted-run-format.md). A miss means the key is surely not in the run.
+struct BloomFilter {
+    let bits: [UInt8]
+    let probes: Int
+
+    init(hashes: [UInt64]) {
+        let bitCount = max(64, hashes.count * SortedRunFormat.bloomBitsPerKey)
+        var bits = [UInt8](repeating: 0, count: (bitCount + 7) / 8)
+        let m = UInt64(bits.count * 8)
+        let k = Int(SortedRunFormat.bloomProbes)
+        for h in hashes {
+            let h1 = h & 0xFFFF_FFFF, h2 = h >> 32
+            for i in 0..<UInt64(k) {
+                let bit = (h1 &+ i &* h2) % m
+                bits[Int(bit >> 3)] |= 1 << UInt8(bit & 7)
+            }
+        }
+        self.bits = bits
+        probes = k
+    }
+
+    init(bits: [UInt8], probes: Int) {
+        self.bits = bits
+        self.probes = probes
+    }
+
+    /// probes: UInt8 | bit bytes.
+    var encoded: [UInt8] { [UInt8(probes)] + bits }
+
+    func mayContain(_ key: UnsafeRawBufferPointer) -> Bool {
+        guard !bits.isEmpty else { return true }
+        let h = SortedRunFormat.bloomHash(key)
+        let h1 = h & 0xFFFF_FFFF, h2 = h >> 32
+        let m = UInt64(bits.count * 8)
+        return bits.withUnsafeBufferPointer { b in
+            for i in 0..<UInt64(probes) {
+                let bit = (h1 &+ i &* h2) % m
+                if b[Int(bit >> 3)] & (1 << UInt8(bit & 7)) == 0 { return false }
+            }
+            return true
+        }
+    }
+}
+
+/// Reads a sorted run: the footer, the bloom filter and the sparse index are checked and
+/// held in memory; each data block is read and its checksum checked when a lookup or
+/// scan needs it. Thread-safe for reads (pread, no shared cursor).
 public final class SortedRun: @unchecked Sendable {
     public let path: String
     public let count: Int
+    public let fileSize: Int
     private let fd: Int32
     let blocks: [(lastKey: [UInt8], offset: Int, length: Int)]
+    let bloom: BloomFilter
 
     public init(path: String) throws {
         self.path = path
@@ -119,33 +177,34 @@ public final class SortedRun: @unchecked Sendable {
             var st = stat()
             fstat(fd, &st)
             let size = Int(st.st_size)
+            fileSize = size
+            if size >= 8, try Self.read(fd, path, at: 0, count: 8) != SortedRunFormat.magic { throw SortedRunError.notARun(path: path) }
             guard size >= SortedRunFormat.headerSize + SortedRunFormat.footerSize else {
                 throw SortedRunError.incomplete(path: path, reason: "only \(size) bytes")
             }
             let header = try Self.read(fd, path, at: 0, count: SortedRunFormat.headerSize)
-            guard Array(header[0..<8]) == SortedRunFormat.magic else { throw SortedRunError.notARun(path: path) }
-            let footer = try Self.read(fd, path, at: size - SortedRunFormat.footerSize, count: SortedRunFormat.footerSize)
-            let (indexOffset, indexLength, entries, storedCRC) = footer.withUnsafeBytes { raw in
-                (Int(raw.loadUnaligned(fromByteOffset: 0, as: UInt64.self).littleEndian),
-                 Int(raw.loadUnaligned(fromByteOffset: 8, as: UInt64.self).littleEndian),
-                 Int(raw.loadUnaligned(fromByteOffset: 16, as: UInt64.self).littleEndian),
-                 raw.loadUnaligned(fromByteOffset: 32, as: UInt32.self).littleEndian)
+            let version = header.withUnsafeBytes { $0.loadUnaligned(fromByteOffset: 8, as: UInt32.self).littleEndian }
+            guard version == SortedRunFormat.version else {
+                throw SortedRunError.incomplete(path: path, reason: "format version \(version), this Ferry reads version \(SortedRunFormat.version)")
             }
+            let footer = try Self.read(fd, path, at: size - SortedRunFormat.footerSize, count: SortedRunFormat.footerSize)
+            let fields = footer.withUnsafeBytes { raw in
+                (0..<5).map { Int(truncatingIfNeeded: raw.loadUnaligned(fromByteOffset: $0 * 8, as: UInt64.self).littleEndian) }
+            }
+            let storedCRC = footer.withUnsafeBytes { $0.loadUnaligned(fromByteOffset: 48, as: UInt32.self).littleEndian }
             var crc = CRC32()
-            crc.update(Array(footer[0..<32]))
-            guard Array(footer[24..<32]) == SortedRunFormat.endMagic, crc.value == storedCRC else {
+            crc.update(Array(footer[0..<48]))
+            guard Array(footer[40..<48]) == SortedRunFormat.endMagic, crc.value == storedCRC else {
                 throw SortedRunError.incomplete(path: path, reason: "bad footer")
             }
-            guard indexOffset >= SortedRunFormat.headerSize, indexOffset + indexLength + 4 == size - SortedRunFormat.footerSize else {
+            let (indexOffset, indexLength, entries, bloomOffset, bloomLength) = (fields[0], fields[1], fields[2], fields[3], fields[4])
+            guard bloomOffset >= SortedRunFormat.headerSize, bloomLength >= 1, bloomOffset + bloomLength + 4 == indexOffset,
+                  indexOffset + indexLength + 4 == size - SortedRunFormat.footerSize else {
                 throw SortedRunError.incomplete(path: path, reason: "index out of place")
             }
-            let indexBytes = try Self.read(fd, path, at: indexOffset, count: indexLength + 4)
-            var indexCRC = CRC32()
-            indexCRC.update(Array(indexBytes[0..<indexLength]))
-            let storedIndexCRC = indexBytes.withUnsafeBytes { $0.loadUnaligned(fromByteOffset: indexLength, as: UInt32.self).littleEndian }
-            guard indexCRC.value == storedIndexCRC else {
-                throw SortedRunError.corrupt(path: path, offset: indexOffset, reason: "index checksum mismatch")
-            }
+            let bloomBytes = try Self.readChecked(fd, path, at: bloomOffset, count: bloomLength, what: "bloom filter")
+            bloom = BloomFilter(bits: Array(bloomBytes[1...]), probes: Int(bloomBytes[0]))
+            let indexBytes = try Self.readChecked(fd, path, at: indexOffset, count: indexLength, what: "index")
             var parsed: [(lastKey: [UInt8], offset: Int, length: Int)] = []
             try indexBytes.withUnsafeBytes { raw in
                 var p = 0
@@ -157,7 +216,7 @@ public final class SortedRun: @unchecked Sendable {
                     p += keyLength
                     guard let offset = SortedRunFormat.readVarint(raw, &p, end: indexLength),
                           let length = SortedRunFormat.readVarint(raw, &p, end: indexLength),
-                          offset >= SortedRunFormat.headerSize, offset + length + 4 <= indexOffset else {
+                          offset >= SortedRunFormat.headerSize, offset + length + 4 <= bloomOffset else {
                         throw SortedRunError.corrupt(path: path, offset: indexOffset + p, reason: "bad index entry")
                     }
                     parsed.append((key, offset, length))
@@ -185,32 +244,61 @@ public final class SortedRun: @unchecked Sendable {
         return out
     }
 
+    /// `count` bytes at `offset` followed by their CRC-32, checked; returns the bytes.
+    private static func readChecked(_ fd: Int32, _ path: String, at offset: Int, count: Int, what: String) throws -> [UInt8] {
+        var bytes = try read(fd, path, at: offset, count: count + 4)
+        var crc = CRC32()
+        bytes.withUnsafeBytes { crc.update(UnsafeRawBufferPointer(rebasing: $0[0..<count])) }
+        let stored = bytes.withUnsafeBytes { $0.loadUnaligned(fromByteOffset: count, as: UInt32.self).littleEndian }
+        guard crc.value == stored else {
+            throw SortedRunError.corrupt(path: path, offset: offset, reason: "\(what) checksum mismatch")
+        }
+        bytes.removeLast(4)
+        return bytes
+    }
+
+    /// The raw entries of block `i`, checksum checked.
+    func blockBytes(_ i: Int) throws -> [UInt8] {
+        do {
+            return try Self.readChecked(fd, path, at: blocks[i].offset, count: blocks[i].length, what: "block")
+        } catch SortedRunError.corrupt(let path, let offset, _) {
+            throw SortedRunError.corrupt(path: path, offset: offset, reason: "checksum mismatch")
+        }
+    }
+
+    /// Walks the entries of a block's bytes: (key, value or nil for a tombstone) as
+    /// ranges into `raw`. Stops when `body` returns false.
+    func walk(block i: Int, _ raw: UnsafeRawBufferPointer,
+              _ body: (Range<Int>, Range<Int>?) throws -> Bool) throws {
+        let length = raw.count
+        var p = 0
+        while p < length {
+            let start = p
+            guard let keyLength = SortedRunFormat.readVarint(raw, &p, end: length),
+                  let valueLength = SortedRunFormat.readVarint(raw, &p, end: length), p < length else {
+                throw SortedRunError.corrupt(path: path, offset: blocks[i].offset + start, reason: "bad entry")
+            }
+            let flag = raw[p]
+            p += 1
+            guard keyLength <= length - p, valueLength <= length - p - keyLength, flag <= SortedRunFormat.tombstone else {
+                throw SortedRunError.corrupt(path: path, offset: blocks[i].offset + start, reason: "bad entry")
+            }
+            let key = p..<(p + keyLength)
+            p += keyLength
+            let value: Range<Int>? = flag == SortedRunFormat.tombstone ? nil : p..<(p + valueLength)
+            p += valueLength
+            if try !body(key, value) { return }
+        }
+    }
+
     /// The entries of block `i`, checksum checked.
     func entries(ofBlock i: Int) throws -> [RunEntry] {
-        let (_, offset, length) = blocks[i]
-        let bytes = try Self.read(fd, path, at: offset, count: length + 4)
-        var crc = CRC32()
-        crc.update(Array(bytes[0..<length]))
-        let stored = bytes.withUnsafeBytes { $0.loadUnaligned(fromByteOffset: length, as: UInt32.self).littleEndian }
-        guard crc.value == stored else { throw SortedRunError.corrupt(path: path, offset: offset, reason: "checksum mismatch") }
+        let bytes = try blockBytes(i)
         var out: [RunEntry] = []
         try bytes.withUnsafeBytes { raw in
-            var p = 0
-            while p < length {
-                guard let keyLength = SortedRunFormat.readVarint(raw, &p, end: length),
-                      let valueLength = SortedRunFormat.readVarint(raw, &p, end: length), p < length else {
-                    throw SortedRunError.corrupt(path: path, offset: offset + p, reason: "bad entry")
-                }
-                let flag = raw[p]
-                p += 1
-                guard p + keyLength + valueLength <= length, flag <= SortedRunFormat.tombstone else {
-                    throw SortedRunError.corrupt(path: path, offset: offset + p, reason: "bad entry")
-                }
-                let key = Array(raw[p..<(p + keyLength)])
-                p += keyLength
-                let value = flag == SortedRunFormat.tombstone ? nil : Array(raw[p..<(p + valueLength)])
-                p += valueLength
-                out.append(RunEntry(key: key, value: value))
+            try walk(block: i, raw) { key, value in
+                out.append(RunEntry(key: Array(raw[key]), value: value.map { Array(raw[$0]) }))
+                return true
             }
         }
         return out
@@ -221,30 +309,104 @@ public final class SortedRun: @unchecked Sendable {
         var low = 0, high = blocks.count
         while low < high {
             let mid = (low + high) / 2
-            if blocks[mid].lastKey.lexicographicallyPrecedes(key) { low = mid + 1 } else { high = mid }
+            if KeyOrder.compare(blocks[mid].lastKey, key) < 0 { low = mid + 1 } else { high = mid }
         }
         return low < blocks.count ? low : nil
     }
 
     /// The entry for `key` (a tombstone has `value == nil`), or nil when the run has none.
+    /// The bloom filter answers most misses without reading a block.
     public func get(_ key: [UInt8]) throws -> RunEntry? {
-        guard let i = blockIndex(for: key) else { return nil }
-        return try entries(ofBlock: i).first { $0.key == key }
+        guard key.withUnsafeBytes({ bloom.mayContain($0) }), let i = blockIndex(for: key) else { return nil }
+        let bytes = try blockBytes(i)
+        var found: RunEntry? = nil
+        try bytes.withUnsafeBytes { raw in
+            try key.withUnsafeBytes { k in
+                try walk(block: i, raw) { keyRange, value in
+                    let order = KeyOrder.compare(UnsafeRawBufferPointer(rebasing: raw[keyRange]), k)
+                    if order == 0 { found = RunEntry(key: key, value: value.map { Array(raw[$0]) }) }
+                    return order < 0
+                }
+            }
+        }
+        return found
     }
 
     /// Calls `body` for each entry with key >= `start`, in key order, until it returns false.
     public func scan(from start: [UInt8] = [], _ body: (RunEntry) throws -> Bool) throws {
-        guard var i = blockIndex(for: start) else { return }
-        while i < blocks.count {
-            for entry in try entries(ofBlock: i) where !entry.key.lexicographicallyPrecedes(start) {
-                if try !body(entry) { return }
-            }
-            i += 1
+        let cursor = RunCursor(run: self, forward: true)
+        try cursor.seek(start)
+        while let entry = cursor.current {
+            if try !body(entry) { return }
+            try cursor.advance()
         }
     }
 
     /// Reads every block and checks every checksum (`ferry-table verify`).
     public func verify() throws {
         for i in blocks.indices { _ = try entries(ofBlock: i) }
+    }
+}
+
+/// Walks one run in key order, forward or backward, one decoded block at a time.
+final class RunCursor {
+    let run: SortedRun
+    let forward: Bool
+    private var block = -1
+    private var entries: [RunEntry] = []
+    private var index = 0
+
+    init(run: SortedRun, forward: Bool) {
+        self.run = run
+        self.forward = forward
+    }
+
+    var current: RunEntry? { index >= 0 && index < entries.count ? entries[index] : nil }
+
+    /// Forward: to the first entry >= key. Backward: to the last entry < key (an empty
+    /// key means "from the end").
+    func seek(_ key: [UInt8]) throws {
+        if forward {
+            guard let b = run.blockIndex(for: key) else { return finish() }
+            try load(b)
+            while let e = current, KeyOrder.compare(e.key, key) < 0 { index += 1 }
+            if current == nil { try advance() }
+        } else {
+            var b = key.isEmpty ? run.blocks.count - 1 : (run.blockIndex(for: key) ?? run.blocks.count - 1)
+            guard b >= 0 else { return finish() }
+            try load(b)
+            index = entries.count - 1
+            if !key.isEmpty {
+                while let e = current, KeyOrder.compare(e.key, key) >= 0 { index -= 1 }
+            }
+            while current == nil {
+                b -= 1
+                guard b >= 0 else { return finish() }
+                try load(b)
+                index = entries.count - 1
+            }
+        }
+    }
+
+    func advance() throws {
+        index += forward ? 1 : -1
+        while current == nil {
+            let b = block + (forward ? 1 : -1)
+            guard b >= 0, b < run.blocks.count else { return finish() }
+            try load(b)
+            index = forward ? 0 : entries.count - 1
+        }
+    }
+
+    private func load(_ b: Int) throws {
+        block = b
+        entries = try run.entries(ofBlock: b)
+        index = 0
+    }
+
+    private func finish() {
+        block = forward ? run.blocks.count : -1
+        entries = []
+        index = 0
     }
 }

@@ -5,9 +5,12 @@ import FerryIO
 enum SortedRunFormat {
     static let magic: [UInt8] = Array("FERRYRUN".utf8)
     static let endMagic: [UInt8] = Array("FERRYEND".utf8)
-    static let version: UInt32 = 1
+    static let version: UInt32 = 2
     static let headerSize = 16
-    static let footerSize = 40
+    static let footerSize = 56
+    /// Bloom filter: bits per key and probes (1% false positives).
+    static let bloomBitsPerKey = 10
+    static let bloomProbes: UInt8 = 7
     /// Data blocks are cut after they pass this size.
     static let blockTarget = 16 * 1024
 
@@ -22,6 +25,14 @@ enum SortedRunFormat {
             v >>= 7
         }
         out.append(UInt8(v))
+    }
+
+    /// FNV-1a, 64 bits: the bloom filter's hash (simple enough to write anywhere).
+    @inline(__always)
+    static func bloomHash(_ key: UnsafeRawBufferPointer) -> UInt64 {
+        var h: UInt64 = 0xcbf2_9ce4_8422_2325
+        for byte in key { h = (h ^ UInt64(byte)) &* 0x0000_0100_0000_01b3 }
+        return h
     }
 
     /// Reads a varint at `offset`; nil when it runs past `end` or is too long.

@@ -44,11 +44,18 @@ public final class TableLock {
         self.fd = fd
     }
 
-    deinit {
+    private var released = false
+
+    /// Gives the lock up (also done on deinit).
+    public func release() {
+        guard !released else { return }
+        released = true
         _ = ftruncate(fd, 0)
         flock(fd, LOCK_UN)
         close(fd)
     }
+
+    deinit { release() }
 
     private static func holder(_ fd: Int32) -> (Int32, String) {
         var buffer = [UInt8](repeating: 0, count: 256)

@@ -1,164 +1,544 @@
 #if canImport(Glibc)
 import Glibc
 #endif
+import Foundation
 import FerryIO
 import FerryValues
 
-/// The storage engine of one table (docs/table-storage.md): encoded keys to opaque
-/// values, durable through a write-ahead log, with a memtable in front of sorted runs.
-///
-/// Writes go through `commit` (one WAL record, then the memtable); reads merge the
-/// memtable and the runs, newest first, so a tombstone hides older values. A memtable
-/// past `flushThreshold` bytes becomes a new sorted run, recorded in `MANIFEST`
-/// (replaced atomically), and the log starts afresh. Opening reads the manifest, opens
-/// its runs and replays the log. One process writes (TableLock); calls on one store are
-/// serialised by the caller.
-public final class TableStore {
-    public let folder: Directory
-    public let name: String
-    private let lock: TableLock
-    private var log: WriteAheadLog
-    private var logNumber: Int
-    private var runs: [(number: Int, run: SortedRun)] = []   // oldest first
-    private var memtable: [[UInt8]: [UInt8]?] = [:]
-    private var memtableBytes = 0
-    private var nextRunNumber: Int
-    public let flushThreshold: Int
+/// Item count and stored bytes of a table, kept exactly through every commit.
+public struct StoreStats: Sendable, Equatable {
+    public var items: Int
+    public var bytes: Int
+    public init(items: Int = 0, bytes: Int = 0) {
+        self.items = items
+        self.bytes = bytes
+    }
+    static func + (a: StoreStats, b: StoreStats) -> StoreStats { StoreStats(items: a.items + b.items, bytes: a.bytes + b.bytes) }
+}
 
-    /// One change: a value, or nil to delete the key.
+/// The storage engine of one table (docs/table-storage.md): encoded keys to opaque
+/// values, durable through a write-ahead log, with a sorted memtable in front of
+/// immutable sorted runs (an LSM).
+///
+/// `commit` writes one WAL record (group commit: all of a batch's changes in one record
+/// and one fsync), then applies it to the memtable. A memtable past `flushThreshold`
+/// bytes is frozen and a background thread writes it as a run, records it in `MANIFEST`
+/// (replaced atomically: the commit point) and merges runs of a similar size
+/// (compaction). Reads go through snapshots: a copy of the memtable (copy-on-write, so
+/// free) plus the runs of that moment, so a scan never sees half of a later commit.
+/// Thread-safe: commits are serialised; snapshots may be taken from any thread.
+public final class TableStore: @unchecked Sendable {
+    let engine: StoreEngine
     public typealias Change = (key: [UInt8], value: [UInt8]?)
 
     public init(folder path: String, name: String, program: String, sync: WriteAheadLog.SyncPolicy = .always,
                 flushThreshold: Int = 64 << 20) throws {
+        engine = try StoreEngine(folder: path, name: name, program: program, sync: sync, flushThreshold: flushThreshold)
+    }
+
+    /// The background thread holds the engine, not this handle, so dropping the last
+    /// handle closes the table (flushing a large memtable, releasing the lock).
+    deinit { try? engine.close() }
+
+    public var path: String { engine.path }
+    public var name: String { engine.name }
+    public var flushThreshold: Int { engine.flushThreshold }
+    public var policy: WriteAheadLog.SyncPolicy { engine.policy }
+
+    /// Makes `changes` durable as one commit (all or nothing), then visible, and adds
+    /// `delta` to the table's counts. Changes to one key apply in order.
+    public func commit(_ changes: [Change], delta: StoreStats = StoreStats()) throws { try engine.commit(changes, delta: delta) }
+    /// Makes every commit so far durable (for the `batch` policy).
+    public func sync() throws { try engine.sync() }
+    /// Flushes the memtable to a run now and waits until it is written.
+    public func flush() throws { try engine.flush() }
+    /// Waits until no flush is pending and no compaction is due.
+    public func waitForBackground() throws { try engine.waitForBackground() }
+    /// Stops background work after what is pending, closes the log, releases the lock.
+    public func close() throws { try engine.close() }
+    /// A consistent view of the table as of now: later commits are not visible in it.
+    public func snapshot() -> StoreSnapshot { engine.snapshot() }
+    public var currentStats: StoreStats { engine.currentStats }
+    /// The value of `key`, or nil when absent or deleted.
+    public func get(_ key: [UInt8]) throws -> [UInt8]? { try engine.snapshot().get(key) }
+    /// Checks every checksum of every run and log (`ferry-table verify`).
+    public func verify() throws { try engine.verify() }
+    public var runCount: Int { engine.runCount }
+
+    public static func readSnapshot(folder path: String) throws -> StoreSnapshot { try StoreEngine.readSnapshot(folder: path) }
+}
+
+/// The engine behind a `TableStore` handle; its background thread keeps it alive until
+/// `close`.
+final class StoreEngine: @unchecked Sendable {
+    public let path: String
+    public let name: String
+    let folder: Directory
+    public let flushThreshold: Int
+    public let policy: WriteAheadLog.SyncPolicy
+    private let lock: TableLock
+
+    // Guarded by `writing` (the writer side: the log).
+    private let writing = NSLock()
+    private var log: WriteAheadLog
+    private var logNumber: Int
+    private var unsyncedBytes = 0
+    private var closed = false
+
+    // Guarded by `state`.
+    private let state = NSCondition()
+    private var memtable = Memtable()
+    private var frozen: [(memtable: Memtable, lastLog: Int, stats: StoreStats)] = []   // oldest first
+    private var runs: [(number: Int, run: SortedRun)] = []   // oldest first
+    private var stats: StoreStats
+    private var backgroundError: Error? = nil
+    private var stopping = false
+    private var backgroundDone = false
+
+    // Owned by the background thread once started.
+    private var manifestLog: Int
+    private var nextRunNumber: Int
+    /// Runs to merge once this many of a size tier are adjacent.
+    public static let compactionFanIn = 4
+
+    init(folder path: String, name: String, program: String, sync: WriteAheadLog.SyncPolicy,
+         flushThreshold: Int) throws {
         folder = try Directory.create(path)
+        self.path = path
         self.name = name
         self.flushThreshold = flushThreshold
+        policy = sync
         lock = try TableLock(table: name, folder: path, program: program)
         let manifest = try Manifest.read(folder)
-        logNumber = manifest.logNumber
+        manifestLog = manifest.logNumber
         nextRunNumber = (manifest.runs.max() ?? 0) + 1
         for number in manifest.runs {
             runs.append((number, try SortedRun(path: folder.child(Self.runName(number)))))
         }
-        let (log, recovered) = try WriteAheadLog.open(path: folder.child(Self.logName(logNumber)), policy: sync)
-        self.log = log
-        for record in recovered.records {
-            for change in try ChangeBatch.decode(record, path: log.path) { insert(change) }
+        stats = manifest.stats
+        // Replay every log from the manifest's on, in order; the newest stays open.
+        let logs = try Self.logNumbers(in: folder).filter { $0 >= manifest.logNumber }
+        var last = manifest.logNumber
+        for number in logs where number != logs.last {
+            for record in try WALReader.read(path: folder.child(Self.logName(number))).records {
+                try Self.apply(record, path: folder.child(Self.logName(number)), to: &memtable, stats: &stats)
+            }
+            last = number
         }
+        last = logs.last ?? last
+        let (log, recovered) = try WriteAheadLog.open(path: folder.child(Self.logName(last)), policy: sync)
+        for record in recovered.records {
+            try Self.apply(record, path: log.path, to: &memtable, stats: &stats)
+        }
+        self.log = log
+        logNumber = last
+        try removeLeftovers(manifest: manifest, liveLogsFrom: manifest.logNumber)
+        let thread = Thread { self.backgroundLoop() }
+        thread.name = "ferry-flush"
+        thread.start()
+        state.lock()
+        state.signal()   // a compaction may be due from an earlier run
+        state.unlock()
     }
 
     static func logName(_ n: Int) -> String { "log-\(n).wal" }
     static func runName(_ n: Int) -> String { "run-\(n).run" }
 
+    static func logNumbers(in folder: Directory) throws -> [Int] {
+        try folder.entries().compactMap { entry -> Int? in
+            guard entry.name.hasPrefix("log-"), entry.name.hasSuffix(".wal") else { return nil }
+            return Int(entry.name.dropFirst(4).dropLast(4))
+        }.sorted()
+    }
+
+    /// Runs no manifest names (a flush or compaction cut short), older logs and temporary
+    /// files: a crash's leftovers.
+    private func removeLeftovers(manifest: Manifest, liveLogsFrom: Int) throws {
+        let live = Set(manifest.runs)
+        for entry in try folder.entries() where entry.kind == .file {
+            let name = entry.name
+            if name.hasPrefix("run-"), name.hasSuffix(".run"), let n = Int(name.dropFirst(4).dropLast(4)), !live.contains(n) {
+                _ = try folder.removeFile(name)
+                nextRunNumber = max(nextRunNumber, n + 1)
+            } else if name.hasPrefix("log-"), name.hasSuffix(".wal"), let n = Int(name.dropFirst(4).dropLast(4)), n < liveLogsFrom {
+                _ = try folder.removeFile(name)
+            } else if name.hasPrefix(".ferry-tmp-") {
+                _ = try folder.removeFile(name)
+            }
+        }
+    }
+
+    static func apply(_ record: [UInt8], path: String, to memtable: inout Memtable, stats: inout StoreStats) throws {
+        let (changes, delta) = try ChangeBatch.decode(record, path: path)
+        for change in changes { memtable.set(change.key, change.value) }
+        stats = stats + delta
+    }
+
     // MARK: Writes
 
-    /// Makes `changes` durable as one commit (all or nothing), then visible.
-    public func commit(_ changes: [Change]) throws {
+    /// Makes `changes` durable as one commit (all or nothing), then visible, and adds
+    /// `delta` to the table's counts. Changes to one key apply in order.
+    public func commit(_ changes: [TableStore.Change], delta: StoreStats = StoreStats()) throws {
         guard !changes.isEmpty else { return }
-        try log.commit(ChangeBatch.encode(changes))
-        for change in changes { insert(change) }
-        if memtableBytes >= flushThreshold { try flush() }
-    }
-
-    private func insert(_ change: Change) {
-        if let old = memtable[change.key] { memtableBytes -= change.key.count + (old?.count ?? 0) }
-        memtable[change.key] = .some(change.value)
-        memtableBytes += change.key.count + (change.value?.count ?? 0) + 32
-    }
-
-    /// Writes the memtable as a new sorted run, records it in the manifest, and starts a
-    /// new log. A crash at any point leaves either the old state (log replayed) or the new.
-    public func flush() throws {
-        guard !memtable.isEmpty else { return }
-        let number = nextRunNumber
-        let writer = try SortedRunWriter(folder: folder, name: Self.runName(number))
-        for key in memtable.keys.sorted(by: { $0.lexicographicallyPrecedes($1) }) {
-            try writer.add(RunEntry(key: key, value: memtable[key]!))
+        writing.lock()
+        defer { writing.unlock() }
+        guard !closed else { throw TableStoreError.closed(name: name) }
+        if let error = currentBackgroundError() { throw error }
+        let payload = ChangeBatch.encode(changes, delta: delta)
+        try log.commit(payload)
+        if policy == .batch {
+            unsyncedBytes += payload.count
+            if unsyncedBytes >= 1 << 20 { try syncLog() }
         }
-        try writer.finish()
-        let run = try SortedRun(path: folder.child(Self.runName(number)))
-        let newLogNumber = logNumber + 1
-        let (newLog, _) = try WriteAheadLog.open(path: folder.child(Self.logName(newLogNumber)), policy: log.policy)
-        // The manifest switch is the commit point of a flush.
-        try Manifest(logNumber: newLogNumber, runs: runs.map(\.number) + [number]).write(folder)
+        state.lock()
+        for change in changes { memtable.set(change.key, change.value) }
+        stats = stats + delta
+        let full = memtable.bytes >= flushThreshold
+        state.unlock()
+        if full { try rotate() }
+    }
+
+    private func syncLog() throws {
+        try log.sync()
+        unsyncedBytes = 0
+    }
+
+    /// Makes every commit so far durable (for the `batch` policy).
+    public func sync() throws {
+        writing.lock()
+        defer { writing.unlock() }
+        if !closed { try syncLog() }
+    }
+
+    private func currentBackgroundError() -> Error? {
+        state.lock()
+        defer { state.unlock() }
+        return backgroundError
+    }
+
+    /// Freezes the memtable for the background flush and starts a new log. Waits while
+    /// two frozen memtables are already pending, so memory stays bounded. Caller holds `writing`.
+    private func rotate() throws {
+        try syncLog()
+        let newNumber = logNumber + 1
+        let (newLog, _) = try WriteAheadLog.open(path: folder.child(Self.logName(newNumber)), policy: policy)
+        try folder.sync()
+        state.lock()
+        frozen.append((memtable, logNumber, stats))
+        memtable = Memtable()
+        state.broadcast()
+        while frozen.count > 2 && backgroundError == nil { state.wait() }
+        let failure = backgroundError
+        state.unlock()
         try log.close()
-        try folder.removeFile(Self.logName(logNumber))
         log = newLog
-        logNumber = newLogNumber
-        runs.append((number, run))
+        logNumber = newNumber
+        if let failure { throw failure }
+    }
+
+    /// Flushes the memtable to a run now and waits until it is written (tests, and
+    /// tools that want a compact table).
+    public func flush() throws {
+        writing.lock()
+        defer { writing.unlock() }
+        guard !closed else { return }
+        state.lock()
+        let empty = memtable.isEmpty
+        state.unlock()
+        if !empty { try rotate() }
+        try waitForBackground()
+    }
+
+    /// Waits until no flush is pending and no compaction is due.
+    public func waitForBackground() throws {
+        state.lock()
+        defer { state.unlock() }
+        while (!frozen.isEmpty || compactionDue()) && backgroundError == nil && !backgroundDone { state.wait() }
+        if let backgroundError { throw backgroundError }
+    }
+
+    /// Stops the background thread after its pending work, closes the log and releases
+    /// the lock. A memtable over 4 MiB is flushed first, so the next open replays little.
+    public func close() throws {
+        writing.lock()
+        defer { writing.unlock() }
+        guard !closed else { return }
+        state.lock()
+        let big = memtable.bytes >= 4 << 20
+        state.unlock()
+        var failure: Error? = nil
+        if big { do { try rotate() } catch { failure = error } }
+        state.lock()
+        stopping = true
+        state.broadcast()
+        while !backgroundDone { state.wait() }
+        if failure == nil { failure = backgroundError }
+        state.unlock()
+        closed = true
+        do { try log.close() } catch { failure = failure ?? error }
+        lock.release()
+        if let failure { throw failure }
+    }
+
+    // MARK: Background flush and compaction
+
+    private func backgroundLoop() {
+        state.lock()
+        while true {
+            while frozen.isEmpty && !compactionDue() && !stopping && backgroundError == nil { state.wait() }
+            if backgroundError != nil || (stopping && frozen.isEmpty) { break }
+            let job = frozen.first
+            state.unlock()
+            do {
+                if let job { try flushFrozen(job.memtable, lastLog: job.lastLog, stats: job.stats) } else { try compactOnce() }
+                state.lock()
+            } catch {
+                state.lock()
+                backgroundError = TableStoreError.background(name: name, underlying: "\(error)")
+            }
+            state.broadcast()
+        }
+        backgroundDone = true
+        state.broadcast()
+        state.unlock()
+    }
+
+    /// Writes a frozen memtable as a run; the manifest then names the run and the next
+    /// log, which is the commit point; the logs it covered are deleted after.
+    private func flushFrozen(_ table: Memtable, lastLog: Int, stats: StoreStats) throws {
+        let number = nextRunNumber
         nextRunNumber += 1
-        memtable.removeAll(keepingCapacity: true)
-        memtableBytes = 0
+        let writer = try SortedRunWriter(folder: folder, name: Self.runName(number))
+        do {
+            try table.forEach { try writer.add(RunEntry(key: $0.key, value: $0.value)) }
+            try writer.finish()
+        } catch {
+            writer.abandon()
+            throw error
+        }
+        let run = try SortedRun(path: folder.child(Self.runName(number)))
+        state.lock()
+        let numbers = runs.map(\.number) + [number]
+        state.unlock()
+        try Manifest(logNumber: lastLog + 1, runs: numbers, stats: stats).write(folder)
+        state.lock()
+        runs.append((number, run))
+        frozen.removeFirst()
+        state.unlock()
+        for old in manifestLog...lastLog { _ = try folder.removeFile(Self.logName(old)) }
+        manifestLog = lastLog + 1
+        lastManifestStats = stats
+    }
+    private var lastManifestStats = StoreStats()
+
+    /// The size tier of a run: 0 up to 4x the flush threshold, then one tier per 4x.
+    private func tier(_ run: SortedRun) -> Int {
+        var limit = max(flushThreshold, 1 << 20) * 4
+        var t = 0
+        while run.fileSize > limit && t < 30 { limit *= 4; t += 1 }
+        return t
+    }
+
+    /// The newest runs that share a tier, when there are enough of them to merge.
+    /// Caller holds `state`.
+    private func compactionCandidates() -> Range<Int>? {
+        guard let newest = runs.last else { return nil }
+        let t = tier(newest.run)
+        var start = runs.count - 1
+        while start > 0 && tier(runs[start - 1].run) <= t { start -= 1 }
+        return runs.count - start >= Self.compactionFanIn ? start..<runs.count : nil
+    }
+
+    private func compactionDue() -> Bool { compactionCandidates() != nil }
+
+    /// Merges the newest same-tier runs into one. Tombstones are dropped when the merge
+    /// includes the oldest run (nothing older can hold the key).
+    private func compactOnce() throws {
+        state.lock()
+        guard let range = compactionCandidates() else { state.unlock(); return }
+        let inputs = Array(runs[range])
+        state.unlock()
+        let number = nextRunNumber
+        nextRunNumber += 1
+        let writer = try SortedRunWriter(folder: folder, name: Self.runName(number))
+        do {
+            let cursors: [EntryCursor] = inputs.reversed().map { RunCursor(run: $0.run, forward: true) }
+            for case let cursor as RunCursor in cursors { try cursor.seek([]) }
+            let dropTombstones = range.lowerBound == 0
+            try Self.mergeAll(cursors) { key, value in
+                if value == nil && dropTombstones { return }
+                try writer.add(RunEntry(key: key, value: value))
+            }
+            try writer.finish()
+        } catch {
+            writer.abandon()
+            throw error
+        }
+        let merged = try SortedRun(path: folder.child(Self.runName(number)))
+        state.lock()
+        // Flushes append runs only from this thread, so `range` still names the inputs.
+        let numbers = Array(runs[..<range.lowerBound].map(\.number)) + [number]
+        state.unlock()
+        try Manifest(logNumber: manifestLog, runs: numbers, stats: lastManifestStats).write(folder)
+        state.lock()
+        runs.replaceSubrange(range, with: [(number, merged)])
+        state.unlock()
+        for input in inputs { _ = try folder.removeFile(Self.runName(input.number)) }
+    }
+
+    /// Every key once, newest source first, tombstones included (for compaction).
+    static func mergeAll(_ sources: [EntryCursor], _ body: ([UInt8], [UInt8]?) throws -> Void) throws {
+        while true {
+            var best: [UInt8]? = nil
+            var winner: EntryCursor? = nil
+            for source in sources {
+                guard let k = source.currentKey else { continue }
+                if best == nil || KeyOrder.compare(k, best!) < 0 {
+                    best = k
+                    winner = source
+                }
+            }
+            guard let key = best, let winner else { return }
+            let value = winner.currentValue
+            for source in sources where source.currentKey == key { try source.advance() }
+            try body(key, value)
+        }
     }
 
     // MARK: Reads
 
+    /// A consistent view of the table as of now: later commits are not visible in it.
+    public func snapshot() -> StoreSnapshot {
+        state.lock()
+        defer { state.unlock() }
+        return StoreSnapshot(memtables: [memtable] + frozen.reversed().map(\.memtable),
+                             runs: runs.reversed().map(\.run), stats: stats)
+    }
+
+    public var currentStats: StoreStats {
+        state.lock()
+        defer { state.unlock() }
+        return stats
+    }
+
+    func verify() throws {
+        state.lock()
+        let current = runs.map(\.run)
+        state.unlock()
+        for run in current { try run.verify() }
+        for number in try Self.logNumbers(in: folder) where number >= manifestLog {
+            _ = try WALReader.read(path: folder.child(Self.logName(number)))
+        }
+    }
+
+    public var runCount: Int {
+        state.lock()
+        defer { state.unlock() }
+        return runs.count
+    }
+
+    // MARK: Readers in other processes
+
+    /// A snapshot of a table another process may be writing, read without its lock: the
+    /// manifest, its runs, and every commit in the logs so far (an incomplete last
+    /// record is a commit still being written, and is left out). A file the writer
+    /// deletes between reading the manifest and opening it (a flush or compaction just
+    /// finished) means a newer manifest exists: start again.
+    public static func readSnapshot(folder path: String) throws -> StoreSnapshot {
+        guard let folder = try Directory.open(path) else { throw IOError.openFailed(path: path, errno: ENOENT) }
+        var attempt = 0
+        while true {
+            attempt += 1
+            do {
+                let manifest = try Manifest.read(folder)
+                let runs = try manifest.runs.map { try SortedRun(path: folder.child(runName($0))) }
+                var memtable = Memtable()
+                var stats = manifest.stats
+                let logs = try logNumbers(in: folder).filter { $0 >= manifest.logNumber }
+                for number in logs {
+                    let logPath = folder.child(logName(number))
+                    for record in try WALReader.read(path: logPath).records {
+                        try apply(record, path: logPath, to: &memtable, stats: &stats)
+                    }
+                }
+                return StoreSnapshot(memtables: [memtable], runs: runs.reversed(), stats: stats)
+            } catch IOError.openFailed(_, let code) where code == ENOENT && attempt < 20 {
+                continue
+            }
+        }
+    }
+}
+
+public enum TableStoreError: Error, CustomStringConvertible {
+    case closed(name: String)
+    case background(name: String, underlying: String)
+
+    public var description: String {
+        switch self {
+        case let .closed(name): return "table '\(name)' is closed"
+        case let .background(name, underlying): return "table '\(name)': background flush failed, writes stopped: \(underlying)"
+        }
+    }
+}
+
+/// A point-in-time view of a table: memtables and runs, newest first. Immutable, so it
+/// may be read from any thread, and long scans do not block the writer.
+public struct StoreSnapshot: @unchecked Sendable {
+    let memtables: [Memtable]
+    let runs: [SortedRun]
+    public let stats: StoreStats
+
     /// The value of `key`, or nil when absent or deleted.
     public func get(_ key: [UInt8]) throws -> [UInt8]? {
-        if let pending = memtable[key] { return pending }
-        for (_, run) in runs.reversed() {
+        for table in memtables {
+            if let found = table.lookup(key) { return found }
+        }
+        for run in runs {
             if let entry = try run.get(key) { return entry.value }
         }
         return nil
     }
 
-    /// Calls `body` with each live key and value from `start` on, in key order, until it
-    /// returns false. Merges the memtable and every run, newest wins.
-    public func scan(from start: [UInt8] = [], _ body: ([UInt8], [UInt8]) throws -> Bool) throws {
-        // Gather per source, then merge. (Sources are sorted; a k-way merge keeps it linear.)
-        var sources: [[RunEntry]] = []
-        sources.append(memtable.keys.filter { !$0.lexicographicallyPrecedes(start) }
-            .sorted { $0.lexicographicallyPrecedes($1) }
-            .map { RunEntry(key: $0, value: memtable[$0]!) })
-        for (_, run) in runs.reversed() {
-            var entries: [RunEntry] = []
-            try run.scan(from: start) { entries.append($0); return true }
-            sources.append(entries)
-        }
-        var positions = Array(repeating: 0, count: sources.count)
-        while true {
-            var smallest: [UInt8]? = nil
-            var winner = -1
-            for (s, entries) in sources.enumerated() where positions[s] < entries.count {
-                let key = entries[positions[s]].key
-                if smallest == nil || key.lexicographicallyPrecedes(smallest!) {
-                    smallest = key
-                    winner = s
-                }
-            }
-            guard let key = smallest else { return }
-            let value = sources[winner][positions[winner]].value
-            // Skip this key in every source; the first (newest) source that has it wins.
-            for s in sources.indices where positions[s] < sources[s].count && sources[s][positions[s]].key == key {
-                positions[s] += 1
-            }
-            if let value, try !body(key, value) { return }
+    /// Calls `body` with each live key and value in [lower, upper), ascending or
+    /// descending, until it returns false. Memory: one block per run.
+    public func scan(lower: [UInt8] = [], upper: [UInt8]? = nil, forward: Bool = true,
+                     _ body: ([UInt8], [UInt8]) throws -> Bool) throws {
+        let cursor = try makeCursor(lower: lower, upper: upper, forward: forward)
+        while let key = cursor.key {
+            if try !body(key, cursor.value) { return }
+            try cursor.step()
         }
     }
 
-    /// Checks every checksum of every run and the log (`ferry-table verify`).
-    public func verify() throws {
-        for (_, run) in runs { try run.verify() }
-        _ = try WALReader.read(path: log.path)
+    func makeCursor(lower: [UInt8], upper: [UInt8]?, forward: Bool) throws -> MergedCursor {
+        var sources: [EntryCursor] = memtables.map { MemtableCursor($0, forward: forward, start: lower, end: upper) }
+        for run in runs {
+            let cursor = RunCursor(run: run, forward: forward)
+            try cursor.seek(forward ? lower : (upper ?? []))
+            sources.append(cursor)
+        }
+        return try MergedCursor(sources: sources, forward: forward, lower: lower, upper: upper)
     }
-
-    public var runCount: Int { runs.count }
 }
 
-/// The list of live runs and the current log, replaced atomically (docs/table-storage.md).
+/// The list of live runs, the first log to replay and the counts as of that log,
+/// replaced atomically (docs/table-storage.md).
 struct Manifest {
     var logNumber: Int
     var runs: [Int]
+    var stats: StoreStats
 
     static func read(_ folder: Directory) throws -> Manifest {
-        guard let source = try folder.openForReading("MANIFEST") else { return Manifest(logNumber: 1, runs: []) }
+        guard let source = try folder.openForReading("MANIFEST") else { return Manifest(logNumber: 1, runs: [], stats: StoreStats()) }
         let value = try JSONValue.parse(try source.readAll(limit: 1 << 20))
         guard value["version"]?.numberText == "1",
               let log = value["log"]?.numberText.flatMap({ Int($0) }),
               let runs = value["runs"]?.arrayValue?.compactMap({ $0.numberText.flatMap { Int($0) } }) else {
             throw SortedRunError.incomplete(path: folder.child("MANIFEST"), reason: "not a version 1 manifest")
         }
-        return Manifest(logNumber: log, runs: runs)
+        let items = value["items"]?.numberText.flatMap { Int($0) } ?? 0
+        let bytes = value["bytes"]?.numberText.flatMap { Int($0) } ?? 0
+        return Manifest(logNumber: log, runs: runs, stats: StoreStats(items: items, bytes: bytes))
     }
 
     func write(_ folder: Directory) throws {
@@ -166,16 +546,25 @@ struct Manifest {
             JSONMember("version", .number("1")),
             JSONMember("log", .number(String(logNumber))),
             JSONMember("runs", .array(runs.map { .number(String($0)) })),
+            JSONMember("items", .number(String(stats.items))),
+            JSONMember("bytes", .number(String(stats.bytes))),
         ]).jsonText + "\n"
         try folder.writeAtomically("MANIFEST") { sink in try Array(text.utf8).withUnsafeBytes { try sink.write($0) } }
     }
 }
 
-/// A commit's payload: its changes (docs/table-storage.md).
+/// A commit's payload: its count deltas and changes (docs/table-storage.md).
 enum ChangeBatch {
-    static func encode(_ changes: [TableStore.Change]) -> [UInt8] {
-        let out = ByteBuffer(capacity: 256)
+    static func zigzag(_ v: Int) -> Int { Int(bitPattern: UInt((v << 1) ^ (v >> 63))) & Int.max }
+    static func unzigzag(_ v: Int) -> Int { (v >> 1) ^ -(v & 1) }
+
+    static func encode(_ changes: [TableStore.Change], delta: StoreStats) -> [UInt8] {
+        var size = 16
+        for change in changes { size += change.key.count + (change.value?.count ?? 0) + 8 }
+        let out = ByteBuffer(capacity: size)
         SortedRunFormat.appendVarint(changes.count, to: out)
+        SortedRunFormat.appendVarint(zigzag(delta.items), to: out)
+        SortedRunFormat.appendVarint(zigzag(delta.bytes), to: out)
         for change in changes {
             out.append(change.value == nil ? SortedRunFormat.tombstone : SortedRunFormat.put)
             SortedRunFormat.appendVarint(change.key.count, to: out)
@@ -188,28 +577,31 @@ enum ChangeBatch {
         return out.array
     }
 
-    static func decode(_ bytes: [UInt8], path: String) throws -> [TableStore.Change] {
+    static func decode(_ bytes: [UInt8], path: String) throws -> ([TableStore.Change], StoreStats) {
         try bytes.withUnsafeBytes { raw in
             var p = 0
             func fail() -> Error { WALError.corrupt(path: path, offset: p, reason: "a commit whose changes cannot be read") }
-            guard let count = SortedRunFormat.readVarint(raw, &p, end: raw.count) else { throw fail() }
+            guard let count = SortedRunFormat.readVarint(raw, &p, end: raw.count),
+                  let items = SortedRunFormat.readVarint(raw, &p, end: raw.count),
+                  let bytesDelta = SortedRunFormat.readVarint(raw, &p, end: raw.count) else { throw fail() }
             var out: [TableStore.Change] = []
+            out.reserveCapacity(min(count, raw.count))
             for _ in 0..<count {
                 guard p < raw.count else { throw fail() }
                 let flag = raw[p]
                 p += 1
-                guard let keyLength = SortedRunFormat.readVarint(raw, &p, end: raw.count), p + keyLength <= raw.count else { throw fail() }
+                guard let keyLength = SortedRunFormat.readVarint(raw, &p, end: raw.count), keyLength <= raw.count - p else { throw fail() }
                 let key = Array(raw[p..<(p + keyLength)])
                 p += keyLength
                 if flag == SortedRunFormat.tombstone {
                     out.append((key, nil))
                 } else {
-                    guard let valueLength = SortedRunFormat.readVarint(raw, &p, end: raw.count), p + valueLength <= raw.count else { throw fail() }
+                    guard let valueLength = SortedRunFormat.readVarint(raw, &p, end: raw.count), valueLength <= raw.count - p else { throw fail() }
                     out.append((key, Array(raw[p..<(p + valueLength)])))
                     p += valueLength
                 }
             }
-            return out
+            return (out, StoreStats(items: unzigzag(items), bytes: unzigzag(bytesDelta)))
         }
     }
 }

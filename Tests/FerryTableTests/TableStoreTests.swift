@@ -20,7 +20,7 @@ final class TableStoreTests: XCTestCase {
         XCTAssertEqual(try store.get(bytes("b")), bytes("2"))
         XCTAssertNil(try store.get(bytes("c")))
         var seen: [String] = []
-        try store.scan { key, value in seen.append("\(String(decoding: key, as: UTF8.self))=\(String(decoding: value, as: UTF8.self))"); return true }
+        try store.snapshot().scan { key, value in seen.append("\(String(decoding: key, as: UTF8.self))=\(String(decoding: value, as: UTF8.self))"); return true }
         XCTAssertEqual(seen, ["b=2", "d=3"])
     }
 
@@ -82,7 +82,7 @@ final class TableStoreTests: XCTestCase {
             }
             var scanned: [String: String] = [:]
             var order: [String] = []
-            try store!.scan { key, value in
+            try store!.snapshot().scan { key, value in
                 let k = String(decoding: key, as: UTF8.self)
                 scanned[k] = String(decoding: value, as: UTF8.self)
                 order.append(k)
@@ -91,7 +91,77 @@ final class TableStoreTests: XCTestCase {
             XCTAssertEqual(scanned, model, "round \(round)")
             XCTAssertEqual(order, order.sorted(), "round \(round)")
         }
-        XCTAssertGreaterThan(store!.runCount, 5)
+        // Dozens of flushes happened; compaction keeps the run count under the fan-in.
+        try store!.waitForBackground()
+        XCTAssertLessThan(store!.runCount, StoreEngine.compactionFanIn)
         XCTAssertNoThrow(try store!.verify())
+    }
+
+    func testSnapshotDoesNotSeeLaterCommitsOrFlushes() throws {
+        let path = try TestSupport.temporaryFolder().path
+        let store = try TableStore(folder: path, name: "T", program: "test")
+        try store.commit((0..<100).map { (bytes(String(format: "k%03d", $0)), bytes("old")) })
+        let before = store.snapshot()
+        try store.commit((0..<100).map { (bytes(String(format: "k%03d", $0)), $0 % 2 == 0 ? nil : bytes("new")) })
+        try store.flush()
+        var values: Set<String> = []
+        var count = 0
+        try before.scan { _, value in values.insert(String(decoding: value, as: UTF8.self)); count += 1; return true }
+        XCTAssertEqual(count, 100)
+        XCTAssertEqual(values, ["old"])
+        var after = 0
+        try store.snapshot().scan { _, value in XCTAssertEqual(value, self.bytes("new")); after += 1; return true }
+        XCTAssertEqual(after, 50)
+    }
+
+    func testBoundedScansInBothDirectionsAcrossMemtableAndRuns() throws {
+        let path = try TestSupport.temporaryFolder().path
+        let store = try TableStore(folder: path, name: "T", program: "test")
+        for i in 0..<3000 { try store.commit([(bytes(String(format: "k%05d", i)), bytes("\(i)"))]) ; if i % 1000 == 999 { try store.flush() } }
+        try store.commit([(bytes("k01500"), nil)])
+        let snapshot = store.snapshot()
+        var forward: [String] = []
+        try snapshot.scan(lower: bytes("k01498"), upper: bytes("k01503")) { key, _ in forward.append(String(decoding: key, as: UTF8.self)); return true }
+        XCTAssertEqual(forward, ["k01498", "k01499", "k01501", "k01502"])
+        var backward: [String] = []
+        try snapshot.scan(lower: bytes("k01498"), upper: bytes("k01503"), forward: false) { key, _ in backward.append(String(decoding: key, as: UTF8.self)); return true }
+        XCTAssertEqual(backward, ["k01502", "k01501", "k01499", "k01498"])
+        var last: [String] = []
+        try snapshot.scan(forward: false) { key, _ in last.append(String(decoding: key, as: UTF8.self)); return last.count < 2 }
+        XCTAssertEqual(last, ["k02999", "k02998"])
+    }
+
+    func testCompactionDropsTombstonesAndKeepsCounts() throws {
+        let path = try TestSupport.temporaryFolder().path
+        let store = try TableStore(folder: path, name: "T", program: "test")
+        for round in 0..<StoreEngine.compactionFanIn {
+            try store.commit((0..<50).map { (bytes(String(format: "k%03d", $0)), round == StoreEngine.compactionFanIn - 1 && $0 < 25 ? nil : bytes("r\(round)")) },
+                             delta: StoreStats(items: round == 0 ? 50 : (round == StoreEngine.compactionFanIn - 1 ? -25 : 0), bytes: 0))
+            try store.flush()
+        }
+        try store.waitForBackground()
+        XCTAssertEqual(store.runCount, 1)
+        XCTAssertEqual(store.currentStats.items, 25)
+        let run = try SortedRun(path: try FileManager.default.contentsOfDirectory(atPath: path).filter { $0.hasSuffix(".run") }.map { path + "/" + $0 }[0])
+        XCTAssertEqual(run.count, 25)   // no tombstones left
+        try store.close()
+        let reopened = try TableStore(folder: path, name: "T", program: "test")
+        XCTAssertEqual(reopened.currentStats.items, 25)
+    }
+
+    func testReaderInAnotherProcessSeesWholeCommitsWithoutTheLock() throws {
+        let path = try TestSupport.temporaryFolder().path
+        let store = try TableStore(folder: path, name: "T", program: "test", flushThreshold: 8192)
+        for i in 0..<40 {
+            try store.commit((0..<20).map { (bytes(String(format: "k%03d", $0)), bytes("v\(i)")) }, delta: StoreStats(items: i == 0 ? 20 : 0, bytes: 0))
+            // Read as another process would: no lock, files only; every key has the same version.
+            let snapshot = try TableStore.readSnapshot(folder: path)
+            var versions: Set<[UInt8]> = []
+            var count = 0
+            try snapshot.scan { _, value in versions.insert(value); count += 1; return true }
+            XCTAssertEqual(count, 20)
+            XCTAssertEqual(versions, [bytes("v\(i)")])
+            XCTAssertEqual(snapshot.stats.items, 20)
+        }
     }
 }
