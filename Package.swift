@@ -9,6 +9,7 @@ let package = Package(
         .executable(name: "ferry-transform", targets: ["ferry-transform"]),
         .executable(name: "ferry-bench", targets: ["ferry-bench"]),
         .executable(name: "ferry-s3", targets: ["ferry-s3"]),
+        .executable(name: "ferry-table", targets: ["ferry-table"]),
     ],
     targets: [
         // The system zlib; nothing but FerryIO imports it.
@@ -19,17 +20,20 @@ let package = Package(
         .target(name: "FerryValues", dependencies: ["FerryIO"]),
         // DynamoDB's expression language (and Ferry's ETL extensions) over the values.
         .target(name: "FerryExpressions", dependencies: ["FerryValues"]),
-        // The table engine: write-ahead log (more to come: memtable, sorted runs, operations).
+        // The table engine: write-ahead log, memtable, sorted runs, compaction, DynamoDB semantics.
         .target(name: "FerryTable", dependencies: ["FerryExpressions", "FerryValues", "FerryIO"]),
+        // DynamoDB's JSON API (requests, validation, responses) over the table engine.
+        .target(name: "FerryTableService", dependencies: ["FerryTable", "FerryExpressions", "FerryValues", "FerryIO"]),
         // S3 semantics over plain files: buckets, objects, sidecar metadata, listing.
         .target(name: "FerryObjectStore", dependencies: ["FerryValues", "FerryIO"]),
         // Stream stages over the values: record streams, rejects (later: loader, exporter).
         .target(name: "FerryPipeline", dependencies: ["FerryValues", "FerryIO"]),
         // Shared command-line kit: options, help, exit codes, progress, data folder.
-        .target(name: "FerryCLI", dependencies: ["FerryIO"]),
+        .target(name: "FerryCLI", dependencies: ["FerryValues", "FerryIO"]),
 
         .executableTarget(name: "ferry-transform", dependencies: ["FerryCLI", "FerryPipeline", "FerryValues", "FerryIO"]),
         .executableTarget(name: "ferry-s3", dependencies: ["FerryCLI", "FerryObjectStore", "FerryValues", "FerryIO"]),
+        .executableTarget(name: "ferry-table", dependencies: ["FerryCLI", "FerryTableService", "FerryTable", "FerryValues", "FerryIO"]),
         // Test helper: commits to a log until killed (the kill -9 test).
         .executableTarget(name: "wal-crash-writer", dependencies: ["FerryTable"]),
         .executableTarget(name: "ferry-bench", dependencies: ["FerryCLI", "FerryPipeline", "FerryObjectStore", "FerryExpressions", "FerryValues", "FerryIO"]),
@@ -42,7 +46,7 @@ let package = Package(
         .testTarget(name: "FerryExpressionsTests", dependencies: ["FerryExpressions", "FerryValues", "FerryTestSupport"]),
         .testTarget(name: "FerryTableTests", dependencies: ["FerryTable", "FerryIO", "FerryTestSupport", "wal-crash-writer"]),
         .testTarget(name: "FerryObjectStoreTests", dependencies: ["FerryObjectStore", "FerryValues", "FerryIO", "FerryTestSupport"]),
-        .testTarget(name: "FerryCLITests", dependencies: ["FerryCLI"]),
-        .testTarget(name: "FerryToolTests", dependencies: ["ferry-transform", "ferry-bench", "ferry-s3", "FerryTestSupport"]),
+        .testTarget(name: "FerryCLITests", dependencies: ["FerryCLI", "FerryValues"]),
+        .testTarget(name: "FerryToolTests", dependencies: ["ferry-transform", "ferry-bench", "ferry-s3", "ferry-table", "FerryTestSupport"]),
     ]
 )

@@ -107,6 +107,12 @@ public struct ParsedArguments: Sendable {
             }
             if parsed.values[name] != nil && !option.repeatable { throw UsageError.repeated(name) }
             parsed.values[name, default: []].append(value)
+            if option.takesMany && inlineValue == nil {
+                while i < arguments.count, !arguments[i].hasPrefix("--") {
+                    parsed.values[name, default: []].append(arguments[i])
+                    i += 1
+                }
+            }
         }
         return parsed
     }

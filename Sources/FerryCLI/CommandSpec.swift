@@ -60,15 +60,19 @@ public struct OptionSpec: Sendable {
     public var help: String
     /// May be given more than once (values accumulate in order).
     public var repeatable: Bool
+    /// Takes every following argument up to the next `--option` as its values, as the
+    /// aws CLI's list parameters do (`--key-schema A=1,B=2 A=3,B=4`).
+    public var takesMany: Bool
 
-    public init(_ name: String, value valueName: String? = nil, help: String, repeatable: Bool = false) {
+    public init(_ name: String, value valueName: String? = nil, help: String, repeatable: Bool = false, takesMany: Bool = false) {
         self.name = name
         self.valueName = valueName
         self.help = help
         self.repeatable = repeatable
+        self.takesMany = takesMany
     }
 
-    var label: String { valueName.map { "\(name) \($0)" } ?? name }
+    var label: String { valueName.map { "\(name) \($0)" + (takesMany ? " ..." : "") } ?? name }
 
     public static let help = OptionSpec("--help", help: "Show this help and exit.")
     public static let version = OptionSpec("--version", help: "Show the version and exit.")

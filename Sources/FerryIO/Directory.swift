@@ -200,6 +200,16 @@ public final class Directory {
         }
     }
 
+    /// Renames `name` to `newName` in this directory. With `replace: false` an existing
+    /// `newName` is an error (EEXIST). (renameat2's RENAME_NOREPLACE is not visible to
+    /// Swift; a folder renamed onto a non-empty folder fails in the kernel anyway.)
+    public func rename(_ name: String, to newName: String, replace: Bool = false) throws {
+        if !replace, try status(newName) != nil {
+            throw IOError.failed(operation: "rename", path: child(newName), errno: EEXIST)
+        }
+        if renameat(fd, name, fd, newName) != 0 { throw IOError.failed(operation: "rename", path: child(newName), errno: errno) }
+    }
+
     /// fsync(2) of the directory, so renames and removals in it survive a crash.
     public func sync() throws {
         let failure = Syscall.fsync(fd)

@@ -5,15 +5,39 @@ import Foundation
 import FerryIO
 import FerryValues
 
-/// Item count and stored bytes of a table, kept exactly through every commit.
-public struct StoreStats: Sendable, Equatable {
+/// Item count and stored bytes of one key space (the table, or one index).
+public struct StoreCount: Sendable, Equatable {
     public var items: Int
     public var bytes: Int
     public init(items: Int = 0, bytes: Int = 0) {
         self.items = items
         self.bytes = bytes
     }
-    static func + (a: StoreStats, b: StoreStats) -> StoreStats { StoreStats(items: a.items + b.items, bytes: a.bytes + b.bytes) }
+}
+
+/// Counts per key space (the first byte of a key: 0 the table, 1...255 its indexes),
+/// kept exactly through every commit: each commit carries its deltas.
+public struct StoreStats: Sendable, Equatable {
+    public var counts: [UInt8: StoreCount] = [:]
+    public init() {}
+    /// Counts of key space 0 only.
+    public init(items: Int, bytes: Int) { counts[0] = StoreCount(items: items, bytes: bytes) }
+    public var items: Int { counts[0]?.items ?? 0 }
+    public var bytes: Int { counts[0]?.bytes ?? 0 }
+
+    public mutating func add(_ keyspace: UInt8, items: Int, bytes: Int) {
+        guard items != 0 || bytes != 0 else { return }
+        var c = counts[keyspace] ?? StoreCount()
+        c.items += items
+        c.bytes += bytes
+        counts[keyspace] = c.items == 0 && c.bytes == 0 ? nil : c
+    }
+
+    static func + (a: StoreStats, b: StoreStats) -> StoreStats {
+        var out = a
+        for (k, c) in b.counts { out.add(k, items: c.items, bytes: c.bytes) }
+        return out
+    }
 }
 
 /// The storage engine of one table (docs/table-storage.md): encoded keys to opaque
@@ -66,6 +90,33 @@ public final class TableStore: @unchecked Sendable {
     public var runCount: Int { engine.runCount }
 
     public static func readSnapshot(folder path: String) throws -> StoreSnapshot { try StoreEngine.readSnapshot(folder: path) }
+
+    /// Reads every block of every run and every log record, checking each checksum,
+    /// without the lock (a writer may be running). Damage throws with file and offset.
+    public static func verify(folder path: String) throws -> (runs: Int, entries: Int, logs: Int, commits: Int) {
+        guard let folder = try Directory.open(path) else { throw IOError.openFailed(path: path, errno: ENOENT) }
+        var attempt = 0
+        while true {
+            attempt += 1
+            do {
+                let manifest = try Manifest.read(folder)
+                var entries = 0
+                for number in manifest.runs {
+                    let run = try SortedRun(path: folder.child(StoreEngine.runName(number)))
+                    try run.verify()
+                    entries += run.count
+                }
+                var commits = 0
+                let logs = try StoreEngine.logNumbers(in: folder).filter { $0 >= manifest.logNumber }
+                for number in logs {
+                    commits += try WALReader.read(path: folder.child(StoreEngine.logName(number))).records.count
+                }
+                return (manifest.runs.count, entries, logs.count, commits)
+            } catch IOError.openFailed(_, let code) where code == ENOENT && attempt < 20 {
+                continue
+            }
+        }
+    }
 }
 
 /// The engine behind a `TableStore` handle; its background thread keeps it alive until
@@ -536,9 +587,15 @@ struct Manifest {
               let runs = value["runs"]?.arrayValue?.compactMap({ $0.numberText.flatMap { Int($0) } }) else {
             throw SortedRunError.incomplete(path: folder.child("MANIFEST"), reason: "not a version 1 manifest")
         }
-        let items = value["items"]?.numberText.flatMap { Int($0) } ?? 0
-        let bytes = value["bytes"]?.numberText.flatMap { Int($0) } ?? 0
-        return Manifest(logNumber: log, runs: runs, stats: StoreStats(items: items, bytes: bytes))
+        var stats = StoreStats()
+        for entry in value["counts"]?.arrayValue ?? [] {
+            let n = entry.arrayValue?.compactMap { $0.numberText.flatMap { Int($0) } } ?? []
+            guard n.count == 3, (0...255).contains(n[0]) else {
+                throw SortedRunError.incomplete(path: folder.child("MANIFEST"), reason: "bad counts")
+            }
+            stats.add(UInt8(n[0]), items: n[1], bytes: n[2])
+        }
+        return Manifest(logNumber: log, runs: runs, stats: stats)
     }
 
     func write(_ folder: Directory) throws {
@@ -546,8 +603,9 @@ struct Manifest {
             JSONMember("version", .number("1")),
             JSONMember("log", .number(String(logNumber))),
             JSONMember("runs", .array(runs.map { .number(String($0)) })),
-            JSONMember("items", .number(String(stats.items))),
-            JSONMember("bytes", .number(String(stats.bytes))),
+            JSONMember("counts", .array(stats.counts.keys.sorted().map { k in
+                .array([.number(String(k)), .number(String(stats.counts[k]!.items)), .number(String(stats.counts[k]!.bytes))])
+            })),
         ]).jsonText + "\n"
         try folder.writeAtomically("MANIFEST") { sink in try Array(text.utf8).withUnsafeBytes { try sink.write($0) } }
     }
@@ -555,7 +613,7 @@ struct Manifest {
 
 /// A commit's payload: its count deltas and changes (docs/table-storage.md).
 enum ChangeBatch {
-    static func zigzag(_ v: Int) -> Int { Int(bitPattern: UInt((v << 1) ^ (v >> 63))) & Int.max }
+    static func zigzag(_ v: Int) -> Int { (v << 1) ^ (v >> 63) }
     static func unzigzag(_ v: Int) -> Int { (v >> 1) ^ -(v & 1) }
 
     static func encode(_ changes: [TableStore.Change], delta: StoreStats) -> [UInt8] {
@@ -563,8 +621,12 @@ enum ChangeBatch {
         for change in changes { size += change.key.count + (change.value?.count ?? 0) + 8 }
         let out = ByteBuffer(capacity: size)
         SortedRunFormat.appendVarint(changes.count, to: out)
-        SortedRunFormat.appendVarint(zigzag(delta.items), to: out)
-        SortedRunFormat.appendVarint(zigzag(delta.bytes), to: out)
+        SortedRunFormat.appendVarint(delta.counts.count, to: out)
+        for (keyspace, count) in delta.counts {
+            out.append(keyspace)
+            SortedRunFormat.appendVarint(zigzag(count.items), to: out)
+            SortedRunFormat.appendVarint(zigzag(count.bytes), to: out)
+        }
         for change in changes {
             out.append(change.value == nil ? SortedRunFormat.tombstone : SortedRunFormat.put)
             SortedRunFormat.appendVarint(change.key.count, to: out)
@@ -582,8 +644,16 @@ enum ChangeBatch {
             var p = 0
             func fail() -> Error { WALError.corrupt(path: path, offset: p, reason: "a commit whose changes cannot be read") }
             guard let count = SortedRunFormat.readVarint(raw, &p, end: raw.count),
-                  let items = SortedRunFormat.readVarint(raw, &p, end: raw.count),
-                  let bytesDelta = SortedRunFormat.readVarint(raw, &p, end: raw.count) else { throw fail() }
+                  let deltas = SortedRunFormat.readVarint(raw, &p, end: raw.count), deltas <= 256 else { throw fail() }
+            var stats = StoreStats()
+            for _ in 0..<deltas {
+                guard p < raw.count else { throw fail() }
+                let keyspace = raw[p]
+                p += 1
+                guard let items = SortedRunFormat.readVarint(raw, &p, end: raw.count),
+                      let bytes = SortedRunFormat.readVarint(raw, &p, end: raw.count) else { throw fail() }
+                stats.add(keyspace, items: unzigzag(items), bytes: unzigzag(bytes))
+            }
             var out: [TableStore.Change] = []
             out.reserveCapacity(min(count, raw.count))
             for _ in 0..<count {
@@ -601,7 +671,7 @@ enum ChangeBatch {
                     p += valueLength
                 }
             }
-            return (out, StoreStats(items: unzigzag(items), bytes: unzigzag(bytesDelta)))
+            return (out, stats)
         }
     }
 }

@@ -1,0 +1,350 @@
+import Foundation
+import FerryExpressions
+import FerryIO
+import FerryValues
+
+/// One write against a table, as PutItem, DeleteItem, UpdateItem and the loader make them.
+public enum WriteOperation: Sendable {
+    case put(Item, condition: ConditionExpression?)
+    case delete(key: Item, condition: ConditionExpression?)
+    case update(key: Item, update: UpdateExpression?, condition: ConditionExpression?)
+}
+
+/// What happened to one write of a batch.
+public enum WriteOutcome: Sendable {
+    /// Applied: the item before and after (nil: absent).
+    case applied(old: Item?, new: Item?)
+    /// Its condition was false; nothing changed.
+    case conditionFailed(old: Item?)
+    /// Refused (validation); nothing changed.
+    case rejected(Error)
+}
+
+/// A table with DynamoDB's semantics over a `TableStore` (docs/table-storage.md): items
+/// keyed by the key schema, secondary indexes maintained in the same commit as the item,
+/// conditions, return values, and query and scan pages. Opened for writing (holds the
+/// table's lock) or for reading (a snapshot; no lock, so it works beside a writer in
+/// another process).
+public final class Table: @unchecked Sendable {
+    public private(set) var description: TableDescription
+    let folder: Directory
+    let store: TableStore?
+    private let readView: StoreSnapshot?
+    private let writeLock = NSLock()
+    private let decoder = ItemDecoder(spelling: .typed)
+
+    init(description: TableDescription, folder: Directory, store: TableStore) {
+        self.description = description
+        self.folder = folder
+        self.store = store
+        readView = nil
+    }
+
+    init(description: TableDescription, folder: Directory, snapshot: StoreSnapshot) {
+        self.description = description
+        self.folder = folder
+        store = nil
+        readView = snapshot
+    }
+
+    public var name: String { description.name }
+    public var schema: KeySchema { description.keySchema }
+
+    /// A consistent view for reads.
+    public func snapshot() -> StoreSnapshot { store?.snapshot() ?? readView! }
+
+    public var stats: StoreStats { store?.currentStats ?? readView!.stats }
+
+    public func close() throws { try store?.close() }
+
+    private func writer() throws -> TableStore {
+        guard let store else { throw DynamoDBError(.internalServerError, "table '\(name)' was opened for reading") }
+        return store
+    }
+
+    // MARK: Values on disk
+
+    static func encodeItem(_ item: Item) -> [UInt8] {
+        let out = ByteBuffer(capacity: 256)
+        ItemEncoder.writeTypedMap(item, into: out)
+        return out.array
+    }
+
+    func decodeStored(_ bytes: [UInt8], decoder: ItemDecoder) throws -> Item {
+        do { return try bytes.withUnsafeBytes { try decoder.decodeItem($0) } } catch {
+            throw TableFileError.invalid(path: folder.path, reason: "a stored item cannot be read: \(error)")
+        }
+    }
+
+    // MARK: Keys
+
+    /// Checks `key` holds exactly the table's key attributes with the right types.
+    public func validateKey(_ key: Item) throws {
+        guard key.count == schema.attributes.count else { throw DynamoDBError.keyMismatch }
+        for attribute in schema.attributes {
+            guard let value = key[attribute.name] else { throw DynamoDBError.keyMismatch }
+            guard value.typeName == attribute.type.rawValue else { throw DynamoDBError.keyMismatch }
+        }
+        do { try schema.validateKey(of: key) } catch let error as ItemError { throw DynamoDBError.validation(error.message) }
+    }
+
+    func tableKey(_ item: Item) -> [UInt8]? { ItemKeys.key(ItemKeys.tableKeyspace, schema, of: item) }
+
+    /// Only the key attributes of `item`.
+    public func keyOf(_ item: Item, index: TableDescription.Index? = nil) -> Item {
+        var out = Item()
+        var names = schema.attributes.map(\.name)
+        if let index { names = index.keySchema.attributes.map(\.name) + names.filter { n in !index.keySchema.attributes.contains { $0.name == n } } }
+        for name in names { if let v = item[name] { out[name] = v } }
+        return out
+    }
+
+    // MARK: Reads
+
+    public func getItem(_ key: Item, in snapshot: StoreSnapshot? = nil) throws -> Item? {
+        try validateKey(key)
+        guard let k = tableKey(key) else { throw DynamoDBError.keyMismatch }
+        guard let bytes = try (snapshot ?? self.snapshot()).get(k) else { return nil }
+        return try decodeStored(bytes, decoder: ItemDecoder(spelling: .typed))
+    }
+
+    // MARK: Writes
+
+    /// Validates and applies `operations` in order as one commit: each sees the ones
+    /// before it; one fsync for all. Failed conditions and refused items are reported in
+    /// the outcomes and change nothing; the rest commit together.
+    public func write(_ operations: [WriteOperation]) throws -> [WriteOutcome] {
+        let store = try writer()
+        writeLock.lock()
+        defer { writeLock.unlock() }
+        let snapshot = store.snapshot()
+        var pending: [[UInt8]: Item?] = [:]
+        var changes: [TableStore.Change] = []
+        var delta = StoreStats()
+        var outcomes: [WriteOutcome] = []
+        outcomes.reserveCapacity(operations.count)
+        func current(_ key: [UInt8]) throws -> Item? {
+            if let p = pending[key] { return p }
+            guard let bytes = try snapshot.get(key) else { return nil }
+            return try decodeStored(bytes, decoder: decoder)
+        }
+        for operation in operations {
+            do {
+                let (key, newItem, condition, keyItem, isUpdate, update) = try prepare(operation)
+                let old = try current(key)
+                if let condition, try !condition.evaluate(old ?? Item()) {
+                    outcomes.append(.conditionFailed(old: old))
+                    continue
+                }
+                var new = newItem
+                if isUpdate {
+                    var base = old ?? keyItem
+                    if let update {
+                        do { try update.apply(updating: &base) } catch let e as ExpressionError { throw DynamoDBError.validation(e.description) }
+                    }
+                    if ItemRules.size(of: base) > ItemRules.maxItemSize {
+                        throw DynamoDBError.validation("Item size to update has exceeded the maximum allowed size")
+                    }
+                    do { try ItemRules.validate(base) } catch let e as ItemError { throw DynamoDBError.validation(e.message) }
+                    new = base
+                }
+                if let new { try checkIndexKeys(new) }
+                if old == nil && new == nil {
+                    outcomes.append(.applied(old: nil, new: nil))
+                    continue
+                }
+                stage(key: key, old: old, new: new, into: &changes, delta: &delta)
+                pending[key] = .some(new)
+                outcomes.append(.applied(old: old, new: new))
+            } catch {
+                outcomes.append(.rejected(error))
+            }
+        }
+        try store.commit(changes, delta: delta)
+        return outcomes
+    }
+
+    /// The key, the new item (puts), the condition, the key-only item, whether it is an
+    /// update, and the update expression.
+    private func prepare(_ operation: WriteOperation) throws
+        -> ([UInt8], Item?, ConditionExpression?, Item, Bool, UpdateExpression?) {
+        switch operation {
+        case let .put(item, condition):
+            do {
+                try schema.validateKey(of: item)
+                try ItemRules.validate(item)
+            } catch let e as ItemError { throw DynamoDBError.validation(e.message) }
+            guard let key = tableKey(item) else { throw DynamoDBError.keyMismatch }
+            return (key, item, condition, keyOf(item), false, nil)
+        case let .delete(keyItem, condition):
+            try validateKey(keyItem)
+            guard let key = tableKey(keyItem) else { throw DynamoDBError.keyMismatch }
+            return (key, nil, condition, keyItem, false, nil)
+        case let .update(keyItem, update, condition):
+            try validateKey(keyItem)
+            if let update {
+                for name in update.changedAttributes where schema.attributes.contains(where: { $0.name == name }) {
+                    throw DynamoDBError.invalidParameter("Cannot update attribute \(name). This attribute is part of the key")
+                }
+            }
+            guard let key = tableKey(keyItem) else { throw DynamoDBError.keyMismatch }
+            // Without an update expression, UpdateItem still makes sure the item exists.
+            return (key, nil, condition, keyItem, true, update)
+        }
+    }
+
+    /// An item whose index key attribute has the wrong type, or an empty string or
+    /// binary, is refused, as DynamoDB does.
+    private func checkIndexKeys(_ item: Item) throws {
+        for index in description.indexes {
+            for attribute in index.keySchema.attributes {
+                guard let value = item[attribute.name] else { continue }
+                if value.typeName != attribute.type.rawValue {
+                    throw DynamoDBError.invalidParameter("Type mismatch for Index Key \(attribute.name) Expected: \(attribute.type.rawValue) Actual: \(value.typeName) IndexName: \(index.name)")
+                }
+                if case let .s(s) = value, s.isEmpty { throw emptyIndexKey(index, attribute) }
+                if case let .b(b) = value, b.isEmpty { throw emptyIndexKey(index, attribute) }
+            }
+        }
+    }
+
+    private func emptyIndexKey(_ index: TableDescription.Index, _ attribute: KeyAttribute) -> DynamoDBError {
+        DynamoDBError.validation("One or more parameter values are not valid. A value specified for a secondary index key is not supported. The AttributeValue for a key attribute cannot contain an empty string value. IndexName: \(index.name), IndexKey: \(attribute.name)")
+    }
+
+    /// The changes and count deltas that take the item at `key` from `old` to `new`,
+    /// its index entries included.
+    private func stage(key: [UInt8], old: Item?, new: Item?, into changes: inout [TableStore.Change], delta: inout StoreStats) {
+        let oldSize = old.map { ItemRules.size(of: $0) } ?? 0
+        if let new {
+            changes.append((key, Self.encodeItem(new)))
+            delta.add(ItemKeys.tableKeyspace, items: old == nil ? 1 : 0, bytes: ItemRules.size(of: new) - oldSize)
+        } else {
+            changes.append((key, nil))
+            delta.add(ItemKeys.tableKeyspace, items: -1, bytes: -oldSize)
+        }
+        for index in description.indexes {
+            stageIndex(index, old: old, new: new, into: &changes, delta: &delta)
+        }
+    }
+
+    private func stageIndex(_ index: TableDescription.Index, old: Item?, new: Item?,
+                            into changes: inout [TableStore.Change], delta: inout StoreStats) {
+        let oldKey = old.flatMap { ItemKeys.key(index.keyspace, index.keySchema, of: $0, then: schema) }
+        let newKey = new.flatMap { ItemKeys.key(index.keyspace, index.keySchema, of: $0, then: schema) }
+        let oldProjected = oldKey != nil ? old.map { project($0, for: index) } : nil
+        if let oldKey, oldKey != newKey {
+            changes.append((oldKey, nil))
+            delta.add(index.keyspace, items: -1, bytes: -(oldProjected.map { ItemRules.size(of: $0) } ?? 0))
+        }
+        if let newKey, let new {
+            let projected = project(new, for: index)
+            let size = ItemRules.size(of: projected)
+            if oldKey == newKey {
+                delta.add(index.keyspace, items: 0, bytes: size - (oldProjected.map { ItemRules.size(of: $0) } ?? 0))
+            } else {
+                delta.add(index.keyspace, items: 1, bytes: size)
+            }
+            changes.append((newKey, Self.encodeItem(projected)))
+        }
+    }
+
+    /// The attributes an index keeps of an item.
+    func project(_ item: Item, for index: TableDescription.Index) -> Item {
+        if index.projection.kind == .all { return item }
+        var keep = Set(schema.attributes.map(\.name)).union(index.keySchema.attributes.map(\.name))
+        if index.projection.kind == .include { keep.formUnion(index.projection.nonKeyAttributes) }
+        var out = Item()
+        for (name, value) in item.entries where keep.contains(name) { out[name] = value }
+        return out
+    }
+
+    /// One write; throws `ConditionalCheckFailedException` or the validation error.
+    @discardableResult
+    public func writeOne(_ operation: WriteOperation) throws -> (old: Item?, new: Item?) {
+        switch try write([operation])[0] {
+        case let .applied(old, new): return (old, new)
+        case .conditionFailed: throw DynamoDBError.conditionFailed
+        case let .rejected(error): throw error
+        }
+    }
+
+    // MARK: Index builds and drops
+
+    /// Indexes `index`'s entries for every item (GSI backfill), in commits of 1000, then
+    /// records it in the description: the description is the commit point, so a crash
+    /// midway leaves entries in a key space no index owns, purged at the next open.
+    func addIndex(_ index: TableDescription.Index, newDescription: TableDescription) throws {
+        let store = try writer()
+        writeLock.lock()
+        defer { writeLock.unlock() }
+        let snapshot = store.snapshot()
+        var changes: [TableStore.Change] = []
+        var delta = StoreStats()
+        let reader = ItemDecoder(spelling: .typed)
+        try snapshot.scan(lower: [ItemKeys.tableKeyspace], upper: [ItemKeys.tableKeyspace + 1]) { _, value in
+            let item = try decodeStored(value, decoder: reader)
+            stageIndex(index, old: nil, new: item, into: &changes, delta: &delta)
+            if changes.count >= 1000 {
+                try store.commit(changes, delta: delta)
+                changes.removeAll(keepingCapacity: true)
+                delta = StoreStats()
+            }
+            return true
+        }
+        try store.commit(changes, delta: delta)
+        try newDescription.write(folder)
+        description = newDescription
+    }
+
+    /// Replaces the description (throughput, a dropped index), then purges entries of key
+    /// spaces no index owns.
+    func replaceDescription(_ newDescription: TableDescription) throws {
+        writeLock.lock()
+        defer { writeLock.unlock() }
+        try newDescription.write(folder)
+        description = newDescription
+        try purgeOrphanKeyspaces()
+    }
+
+    /// Deletes the entries of key spaces no index owns (a dropped index, or a build cut
+    /// short). Caller holds `writeLock`.
+    func purgeOrphanKeyspaces() throws {
+        guard let store else { return }
+        let owned = Set(description.indexes.map(\.keyspace)).union([ItemKeys.tableKeyspace])
+        for (keyspace, count) in store.currentStats.counts where !owned.contains(keyspace) {
+            var changes: [TableStore.Change] = []
+            try store.snapshot().scan(lower: [keyspace], upper: keyspace == 255 ? nil : [keyspace + 1]) { key, _ in
+                changes.append((key, nil))
+                if changes.count >= 1000 {
+                    try store.commit(changes)
+                    changes.removeAll(keepingCapacity: true)
+                }
+                return true
+            }
+            changes.append(([keyspace], nil))   // carries the final count delta
+            var delta = StoreStats()
+            delta.add(keyspace, items: -count.items, bytes: -count.bytes)
+            try store.commit(changes, delta: delta)
+        }
+    }
+
+    func openWriterCleanup() throws {
+        writeLock.lock()
+        defer { writeLock.unlock() }
+        try purgeOrphanKeyspaces()
+    }
+}
+
+
+extension Table {
+    /// UpdateTable that adds a global secondary index: backfills it, then records it.
+    public func createIndex(_ index: TableDescription.Index, description newDescription: TableDescription) throws {
+        try addIndex(index, newDescription: newDescription)
+    }
+
+    /// UpdateTable without a new index: throughput, billing, a dropped index.
+    public func replace(description newDescription: TableDescription) throws {
+        try replaceDescription(newDescription)
+    }
+}

@@ -1,0 +1,168 @@
+import FerryExpressions
+import FerryIO
+import FerryValues
+
+/// What a Query or Scan asks for (one page).
+public struct ReadRequest: Sendable {
+    public enum Select: String, Sendable {
+        case allAttributes = "ALL_ATTRIBUTES"
+        case allProjected = "ALL_PROJECTED_ATTRIBUTES"
+        case specific = "SPECIFIC_ATTRIBUTES"
+        case count = "COUNT"
+    }
+
+    public var indexName: String? = nil
+    /// Query only.
+    public var keyCondition: KeyConditionExpression? = nil
+    public var filter: ConditionExpression? = nil
+    public var projection: ProjectionExpression? = nil
+    public var select: Select? = nil
+    public var forward = true
+    public var limit: Int? = nil
+    public var exclusiveStartKey: Item? = nil
+    /// Scan only: (segment, totalSegments).
+    public var segment: (Int, Int)? = nil
+    /// Page size cap in bytes of items read (DynamoDB's 1 MB).
+    public var pageBytes = 1 << 20
+
+    public init() {}
+}
+
+/// One page of a Query or Scan.
+public struct ReadPage: Sendable {
+    public var items: [Item] = []
+    public var count = 0
+    public var scannedCount = 0
+    public var lastEvaluatedKey: Item? = nil
+}
+
+extension Table {
+    /// Query (with a key condition) or Scan (without), one page, as DynamoDB pages:
+    /// at most `limit` items evaluated and about 1 MB read; `lastEvaluatedKey` says where
+    /// to go on.
+    public func read(_ request: ReadRequest, in snapshot: StoreSnapshot? = nil) throws -> ReadPage {
+        let view = snapshot ?? self.snapshot()
+        var index: TableDescription.Index? = nil
+        if let name = request.indexName {
+            guard let found = description.index(named: name) else {
+                throw DynamoDBError.validation("The table does not have the specified index: \(name)")
+            }
+            index = found
+        }
+        let keyspace = index?.keyspace ?? ItemKeys.tableKeyspace
+        let keys = index?.keySchema ?? schema
+        let select = request.select ?? (request.projection != nil ? .specific : (index != nil ? .allProjected : .allAttributes))
+        if select == .allProjected && index == nil {
+            throw DynamoDBError.validation("ALL_PROJECTED_ATTRIBUTES can be used only when Querying using an IndexName")
+        }
+        if select == .count && request.projection != nil {
+            throw DynamoDBError.validation("Cannot specify the ProjectionExpression when choosing to get only the Count")
+        }
+        if select == .specific && request.projection == nil {
+            throw DynamoDBError.validation("SPECIFIC_ATTRIBUTES requires a ProjectionExpression")
+        }
+        if let index, index.isGlobal, select == .allAttributes, index.projection.kind != .all {
+            throw DynamoDBError.invalidParameter("Select type ALL_ATTRIBUTES is not supported for global secondary index \(index.name) because its projection type is not ALL")
+        }
+        // An LSI reads missing attributes from the table, as DynamoDB does.
+        let fetchFromTable = index.map { !$0.isGlobal && $0.projection.kind != .all && (select == .allAttributes || select == .specific) } ?? false
+
+        var lower: [UInt8] = [keyspace]
+        var upper: [UInt8]? = keyspace == 255 ? nil : [keyspace + 1]
+        if let condition = request.keyCondition {
+            (lower, upper) = try queryRange(condition, keyspace: keyspace, keys: keys, indexName: index?.name)
+        } else if let (segment, total) = request.segment {
+            lower = ItemKeys.segmentBound(keyspace, segment, of: total) ?? lower
+            upper = ItemKeys.segmentBound(keyspace, segment + 1, of: total)
+        }
+        if let start = request.exclusiveStartKey {
+            let startKey = try exclusiveStart(start, index: index)
+            if request.forward {
+                let after = startKey + [0]
+                if KeyOrder.compare(after, lower) > 0 { lower = after }
+            } else if upper == nil || KeyOrder.compare(startKey, upper!) < 0 {
+                upper = startKey
+            }
+        }
+        var page = ReadPage()
+        if let upper, KeyOrder.compare(lower, upper) >= 0 { return page }
+        let reader = ItemDecoder(spelling: .typed)
+        var bytesRead = 0
+        var last: Item? = nil
+        var stoppedEarly = false
+        try view.scan(lower: lower, upper: upper, forward: request.forward) { _, value in
+            var item = try decodeStored(value, decoder: reader)
+            page.scannedCount += 1
+            bytesRead += ItemRules.size(of: item)
+            last = item
+            if fetchFromTable, let full = try getItem(keyOf(item), in: view) { item = full }
+            if try request.filter?.evaluate(item) ?? true {
+                page.count += 1
+                if select != .count { page.items.append(request.projection?.apply(to: item) ?? item) }
+            }
+            if let limit = request.limit, page.scannedCount >= limit { stoppedEarly = true; return false }
+            if bytesRead >= request.pageBytes { stoppedEarly = true; return false }
+            return true
+        }
+        if stoppedEarly, let last { page.lastEvaluatedKey = keyOf(last, index: index) }
+        return page
+    }
+
+    /// [lower, upper) of the entries a key condition selects.
+    private func queryRange(_ condition: KeyConditionExpression, keyspace: UInt8, keys: KeySchema,
+                            indexName: String?) throws -> ([UInt8], [UInt8]?) {
+        guard condition.partitionName == keys.partition.name else {
+            if condition.sortName == keys.partition.name || keys.sort?.name == condition.partitionName {
+                throw DynamoDBError.validation("Query condition missed key schema element: \(keys.partition.name)")
+            }
+            throw DynamoDBError.validation("Query condition missed key schema element: \(keys.partition.name)")
+        }
+        guard condition.partitionValue.typeName == keys.partition.type.rawValue else {
+            throw DynamoDBError.invalidParameter("Condition parameter type does not match schema type")
+        }
+        let prefix = ItemKeys.partitionPrefix(keyspace, condition.partitionValue)
+        let end = KeyOrder.successor(ofPrefix: prefix)
+        guard let sort = condition.sort else { return (prefix, end) }
+        guard let sortKey = keys.sort, condition.sortName == sortKey.name else {
+            throw DynamoDBError.validation("Query condition missed key schema element: \(keys.sort?.name ?? condition.sortName ?? "")")
+        }
+        func encoded(_ v: AttributeValue) throws -> [UInt8] {
+            guard v.typeName == sortKey.type.rawValue else {
+                throw DynamoDBError.invalidParameter("Condition parameter type does not match schema type")
+            }
+            return prefix + ItemKeys.encode(v)
+        }
+        switch sort {
+        case let .equal(v): let k = try encoded(v); return (k, KeyOrder.successor(ofPrefix: k))
+        case let .less(v): return (prefix, try encoded(v))
+        case let .lessOrEqual(v): return (prefix, KeyOrder.successor(ofPrefix: try encoded(v)))
+        case let .greater(v): return (KeyOrder.successor(ofPrefix: try encoded(v)) ?? prefix, end)
+        case let .greaterOrEqual(v): return (try encoded(v), end)
+        case let .between(a, b): return (try encoded(a), KeyOrder.successor(ofPrefix: try encoded(b)))
+        case let .beginsWith(v):
+            guard sortKey.type != .n else {
+                throw DynamoDBError.validation("Invalid KeyConditionExpression: Incorrect operand type for operator or function; operator or function: begins_with, operand type: N")
+            }
+            // The encoding without its two-byte terminator: every value with this prefix.
+            var k = try encoded(v)
+            k.removeLast(2)
+            return (k, KeyOrder.successor(ofPrefix: k))
+        }
+    }
+
+    /// The stored key an ExclusiveStartKey names.
+    private func exclusiveStart(_ start: Item, index: TableDescription.Index?) throws -> [UInt8] {
+        let invalid = DynamoDBError.validation("The provided starting key is invalid: The provided key element does not match the schema")
+        var names = Set(schema.attributes.map(\.name))
+        if let index { names.formUnion(index.keySchema.attributes.map(\.name)) }
+        guard Set(start.names) == names else { throw invalid }
+        let key: [UInt8]?
+        if let index {
+            key = ItemKeys.key(index.keyspace, index.keySchema, of: start, then: schema)
+        } else {
+            key = tableKey(start)
+        }
+        guard let key, (try? schema.validateKey(of: start)) != nil else { throw invalid }
+        return key
+    }
+}

@@ -1,0 +1,600 @@
+import Foundation
+import FerryExpressions
+import FerryIO
+import FerryTable
+import FerryValues
+
+/// DynamoDB's JSON API over a data folder's tables: request JSON in, response JSON out,
+/// with DynamoDB's parameter shapes, validation and error names (docs/ferry-table.md).
+/// `ferry-table` maps the aws CLI's options onto these requests.
+public final class DynamoDBService {
+    public let catalog: TableCatalog
+    public let program: String
+    /// Tables opened for reading, kept for the life of the service (pages of one scan).
+    private var readers: [String: Table] = [:]
+
+    public static let operations = ["CreateTable", "DescribeTable", "ListTables", "UpdateTable", "DeleteTable",
+                                    "PutItem", "GetItem", "UpdateItem", "DeleteItem", "BatchWriteItem",
+                                    "BatchGetItem", "Query", "Scan"]
+
+    public init(catalog: TableCatalog, program: String) {
+        self.catalog = catalog
+        self.program = program
+    }
+
+    public func call(_ operation: String, _ request: JSONValue) throws -> JSONValue {
+        let r = try RequestReader(request, operation: operation)
+        switch operation {
+        case "CreateTable": return try createTable(r)
+        case "DescribeTable": return try describeTable(r)
+        case "ListTables": return try listTables(r)
+        case "UpdateTable": return try updateTable(r)
+        case "DeleteTable": return try deleteTable(r)
+        case "PutItem": return try putItem(r)
+        case "GetItem": return try getItem(r)
+        case "UpdateItem": return try updateItem(r)
+        case "DeleteItem": return try deleteItem(r)
+        case "BatchWriteItem": return try batchWriteItem(r)
+        case "BatchGetItem": return try batchGetItem(r)
+        case "Query": return try read(r, query: true)
+        case "Scan": return try read(r, query: false)
+        default: throw DynamoDBError(.validation, "Unknown operation \(operation)")
+        }
+    }
+
+    private func reader(_ name: String) throws -> Table {
+        if let t = readers[name] { return t }
+        let t = try catalog.openForReading(name)
+        readers[name] = t
+        return t
+    }
+
+    private func withWriter<T>(_ name: String, _ body: (Table) throws -> T) throws -> T {
+        readers[name] = nil
+        let table = try catalog.openForWriting(name, program: program)
+        do {
+            let result = try body(table)
+            try table.close()
+            return result
+        } catch {
+            try? table.close()
+            throw error
+        }
+    }
+
+    private func counts(_ table: Table) -> [UInt8: StoreCount] { table.stats.counts }
+
+    // MARK: Tables
+
+    func createTable(_ r: RequestReader) throws -> JSONValue {
+        let name = try r.tableName()
+        let definitions = try attributeDefinitions(r["AttributeDefinitions"], field: "attributeDefinitions") ?? []
+        guard let keyJSON = r["KeySchema"] else {
+            throw DynamoDBError.validation("1 validation error detected: Value null at 'keySchema' failed to satisfy constraint: Member must not be null")
+        }
+        func typed(_ k: (String, String?)) throws -> KeySchema {
+            func attribute(_ n: String) -> KeyAttribute { definitions.first { $0.name == n } ?? KeyAttribute(name: n, type: .s) }
+            return KeySchema(partition: attribute(k.0), sort: k.1.map(attribute))
+        }
+        let keys = try typed(try keySchema(keyJSON, field: "keySchema"))
+        let billing = try billingMode(r)
+        let throughput = try provisioned(r["ProvisionedThroughput"], billing: billing, field: "")
+        var indexes: [TableDescription.Index] = []
+        var next: UInt8 = 1
+        for (member, global) in [("LocalSecondaryIndexes", false), ("GlobalSecondaryIndexes", true)] {
+            guard let list = r[member] else { continue }
+            guard let entries = list.arrayValue else { throw DynamoDBError(.serialization, "Unexpected value type in payload") }
+            if entries.isEmpty { throw DynamoDBError.invalidParameter("List of \(member) is empty") }
+            for entry in entries {
+                let e = try RequestReader(entry, operation: r.operation)
+                let indexName = try e.requiredString("IndexName", field: "indexName")
+                guard let k = e["KeySchema"] else { throw DynamoDBError.validation("1 validation error detected: Value null at 'keySchema' failed to satisfy constraint: Member must not be null") }
+                let t: TableDescription.Throughput? = global ? try provisioned(e["ProvisionedThroughput"], billing: billing, field: "for index \(indexName)") : nil
+                indexes.append(TableDescription.Index(name: indexName, isGlobal: global, keySchema: try typed(try keySchema(k, field: "keySchema")),
+                                                      projection: try projection(e["Projection"]), throughput: t, keyspace: next))
+                next += 1
+            }
+        }
+        var d = TableDescription(name: name, keySchema: keys, attributeDefinitions: definitions, billingMode: billing,
+                                 throughput: throughput ?? .init(read: 0, write: 0), indexes: indexes,
+                                 created: Date().timeIntervalSince1970, tableId: UUID().uuidString.lowercased())
+        if let protection = try r.bool("DeletionProtectionEnabled") { d.deletionProtection = protection }
+        try catalog.create(d)
+        return .object([JSONMember("TableDescription", d.json(counts: [:]))])
+    }
+
+    func describeTable(_ r: RequestReader) throws -> JSONValue {
+        let name = try r.tableName()
+        let table = try reader(name)
+        return .object([JSONMember("Table", table.description.json(counts: counts(table)))])
+    }
+
+    func listTables(_ r: RequestReader) throws -> JSONValue {
+        let limit = try r.int("Limit") ?? 100
+        guard (1...100).contains(limit) else {
+            throw DynamoDBError.validation("1 validation error detected: Value '\(limit)' at 'limit' failed to satisfy constraint: Member must have value \(limit < 1 ? "greater than or equal to 1" : "less than or equal to 100")")
+        }
+        var names = try catalog.names()
+        if let start = try r.string("ExclusiveStartTableName") {
+            names = names.filter { Array(start.utf8).lexicographicallyPrecedes(Array($0.utf8)) }
+        }
+        var members = [JSONMember("TableNames", .array(names.prefix(limit).map { .string($0) }))]
+        if names.count > limit { members.append(JSONMember("LastEvaluatedTableName", .string(names[limit - 1]))) }
+        return .object(members)
+    }
+
+    func deleteTable(_ r: RequestReader) throws -> JSONValue {
+        let name = try r.tableName()
+        readers[name] = nil
+        let (d, stats) = try catalog.delete(name, program: program)
+        return .object([JSONMember("TableDescription", d.json(counts: stats.counts, status: "DELETING"))])
+    }
+
+    func updateTable(_ r: RequestReader) throws -> JSONValue {
+        let name = try r.tableName()
+        let newDefinitions = try attributeDefinitions(r["AttributeDefinitions"], field: "attributeDefinitions") ?? []
+        return try withWriter(name) { table in
+            var d = table.description
+            var changed = false
+            let billing = try r.string("BillingMode").map { s -> TableDescription.BillingMode in
+                guard let m = TableDescription.BillingMode(rawValue: s) else {
+                    throw DynamoDBError.validation("1 validation error detected: Value '\(s)' at 'billingMode' failed to satisfy constraint: Member must satisfy enum value set: [PROVISIONED, PAY_PER_REQUEST]")
+                }
+                return m
+            }
+            if let billing, billing != d.billingMode {
+                d.billingMode = billing
+                if billing == .payPerRequest { d.payPerRequestSince = Date().timeIntervalSince1970 }
+                changed = true
+            }
+            if let t = r["ProvisionedThroughput"] {
+                guard d.billingMode == .provisioned else {
+                    throw DynamoDBError.validation("One or more parameter values were invalid: Neither ReadCapacityUnits nor WriteCapacityUnits can be specified when BillingMode is PAY_PER_REQUEST")
+                }
+                let new = try provisioned(t, billing: .provisioned, field: "")!
+                if !changed && new.read == d.throughput.read && new.write == d.throughput.write {
+                    throw DynamoDBError.validation("The provisioned throughput for the table will not change. The requested value equals the current value. Current ReadCapacityUnits provisioned for the table: \(d.throughput.read). Requested ReadCapacityUnits: \(new.read). Current WriteCapacityUnits provisioned for the table: \(d.throughput.write). Requested WriteCapacityUnits: \(new.write). Refer to the Amazon DynamoDB Developer Guide for current limits and how to request higher limits.")
+                }
+                d.throughput = Self.adjusted(d.throughput, to: new)
+                changed = true
+            }
+            if let deletion = try r.bool("DeletionProtectionEnabled") {
+                d.deletionProtection = deletion
+                changed = true
+            }
+            var creates: [TableDescription.Index] = []
+            if let updates = r["GlobalSecondaryIndexUpdates"] {
+                guard let list = updates.arrayValue else { throw DynamoDBError(.serialization, "Unexpected value type in payload") }
+                for entry in list {
+                    let e = try RequestReader(entry, operation: r.operation)
+                    if let create = e["Create"] {
+                        let c = try RequestReader(create, operation: r.operation)
+                        let indexName = try c.requiredString("IndexName", field: "indexName")
+                        try TableCatalog.validateName(indexName, field: "indexName")
+                        if d.index(named: indexName) != nil {
+                            throw DynamoDBError.invalidParameter("Index already exists: \(indexName)")
+                        }
+                        guard let k = c["KeySchema"] else { throw DynamoDBError.validation("1 validation error detected: Value null at 'keySchema' failed to satisfy constraint: Member must not be null") }
+                        let (p, s) = try keySchema(k, field: "keySchema")
+                        var definitions = d.attributeDefinitions
+                        func attribute(_ n: String) throws -> KeyAttribute {
+                            if let found = newDefinitions.first(where: { $0.name == n }) ?? definitions.first(where: { $0.name == n }) { return found }
+                            throw DynamoDBError.invalidParameter("Some index key attributes are not defined in AttributeDefinitions. Keys: [\(n)], AttributeDefinitions: [\(newDefinitions.map(\.name).joined(separator: ", "))]")
+                        }
+                        let keys = KeySchema(partition: try attribute(p), sort: try s.map(attribute))
+                        for a in keys.attributes {
+                            if let existing = definitions.first(where: { $0.name == a.name }) {
+                                if existing.type != a.type { throw DynamoDBError.invalidParameter("Attribute \(a.name) is defined twice with different types") }
+                            } else {
+                                definitions.append(a)
+                            }
+                        }
+                        d.attributeDefinitions = definitions
+                        guard let keyspace = d.freeKeyspace(avoiding: Set(table.stats.counts.keys)) else {
+                            throw DynamoDBError(.limitExceeded, "Too many indexes on table \(name)")
+                        }
+                        let index = TableDescription.Index(name: indexName, isGlobal: true, keySchema: keys, projection: try projection(c["Projection"]),
+                                                           throughput: try provisioned(c["ProvisionedThroughput"], billing: d.billingMode, field: "for index \(indexName)"),
+                                                           keyspace: keyspace)
+                        d.indexes.append(index)
+                        creates.append(index)
+                    } else if let delete = e["Delete"] {
+                        let indexName = try RequestReader(delete, operation: r.operation).requiredString("IndexName", field: "indexName")
+                        guard let i = d.indexes.firstIndex(where: { $0.name == indexName && $0.isGlobal }) else {
+                            throw DynamoDBError(.resourceNotFound, "Requested resource not found: GlobalSecondaryIndex: \(indexName) not found")
+                        }
+                        d.indexes.remove(at: i)
+                    } else if let update = e["Update"] {
+                        let u = try RequestReader(update, operation: r.operation)
+                        let indexName = try u.requiredString("IndexName", field: "indexName")
+                        guard let i = d.indexes.firstIndex(where: { $0.name == indexName && $0.isGlobal }) else {
+                            throw DynamoDBError(.resourceNotFound, "Requested resource not found: GlobalSecondaryIndex: \(indexName) not found")
+                        }
+                        if let t = try provisioned(u["ProvisionedThroughput"], billing: d.billingMode, field: "for index \(indexName)") {
+                            d.indexes[i].throughput = Self.adjusted(d.indexes[i].throughput ?? t, to: t)
+                        }
+                    } else {
+                        throw DynamoDBError.validation("One or more parameter values were invalid: One of GlobalSecondaryIndexUpdate.Create, Update or Delete must be specified")
+                    }
+                    changed = true
+                }
+            }
+            if creates.count + (changed && creates.isEmpty ? 0 : 0) > 1 {
+                throw DynamoDBError(.limitExceeded, "Subscriber limit exceeded: Only 1 online index can be created or deleted simultaneously per table")
+            }
+            guard changed else {
+                throw DynamoDBError.validation("At least one of ProvisionedThroughput, BillingMode, UpdateStreamEnabled, GlobalSecondaryIndexUpdates or SSESpecification or ReplicaUpdates is required")
+            }
+            try TableCatalog.validate(d)
+            if let index = creates.first {
+                try table.createIndex(index, description: d)
+            } else {
+                try table.replace(description: d)
+            }
+            return .object([JSONMember("TableDescription", table.description.json(counts: counts(table)))])
+        }
+    }
+
+    static func adjusted(_ old: TableDescription.Throughput, to new: TableDescription.Throughput) -> TableDescription.Throughput {
+        var t = old
+        let now = Date().timeIntervalSince1970
+        if new.read > old.read || new.write > old.write { t.lastIncrease = now }
+        if new.read < old.read || new.write < old.write {
+            t.lastDecrease = now
+            t.decreasesToday += 1
+        }
+        t.read = new.read
+        t.write = new.write
+        return t
+    }
+
+    // MARK: Request pieces
+
+    func attributeDefinitions(_ v: JSONValue?, field: String) throws -> [KeyAttribute]? {
+        guard let v else { return nil }
+        guard let list = v.arrayValue else { throw DynamoDBError(.serialization, "Unexpected value type in payload") }
+        return try list.map { entry in
+            let e = try RequestReader(entry, operation: "")
+            let name = try e.requiredString("AttributeName", field: "\(field).member.attributeName")
+            let typeText = try e.requiredString("AttributeType", field: "\(field).member.attributeType")
+            guard let type = KeyType(rawValue: typeText) else {
+                throw DynamoDBError.validation("1 validation error detected: Value '\(typeText)' at '\(field).1.member.attributeType' failed to satisfy constraint: Member must satisfy enum value set: [B, N, S]")
+            }
+            return KeyAttribute(name: name, type: type)
+        }
+    }
+
+    /// (HASH name, RANGE name).
+    func keySchema(_ v: JSONValue, field: String) throws -> (String, String?) {
+        guard let list = v.arrayValue else { throw DynamoDBError(.serialization, "Unexpected value type in payload") }
+        guard (1...2).contains(list.count) else {
+            throw DynamoDBError.validation("1 validation error detected: Value '\(list.count)' at '\(field)' failed to satisfy constraint: Member must have length \(list.isEmpty ? "greater than or equal to 1" : "less than or equal to 2")")
+        }
+        var hash: String? = nil, range: String? = nil
+        for entry in list {
+            let e = try RequestReader(entry, operation: "")
+            let name = try e.requiredString("AttributeName", field: "\(field).member.attributeName")
+            let type = try e.requiredString("KeyType", field: "\(field).member.keyType")
+            switch type {
+            case "HASH":
+                if hash != nil { throw DynamoDBError.validation("Invalid KeySchema: Too many hash keys") }
+                hash = name
+            case "RANGE":
+                if range != nil { throw DynamoDBError.validation("Invalid KeySchema: Too many range keys") }
+                range = name
+            default:
+                throw DynamoDBError.validation("1 validation error detected: Value '\(type)' at '\(field).1.member.keyType' failed to satisfy constraint: Member must satisfy enum value set: [HASH, RANGE]")
+            }
+        }
+        guard let hash else { throw DynamoDBError.validation("Invalid KeySchema: The first KeySchemaElement is not a HASH key type") }
+        if list.first?["KeyType"]?.stringValue != "HASH" {
+            throw DynamoDBError.validation("Invalid KeySchema: The first KeySchemaElement is not a HASH key type")
+        }
+        if range == hash { throw DynamoDBError.validation("Both the Hash Key and the Range Key element in the KeySchema have the same name") }
+        return (hash, range)
+    }
+
+    func projection(_ v: JSONValue?) throws -> TableDescription.Projection {
+        guard let v else { return .init(kind: .all) }
+        let p = try RequestReader(v, operation: "")
+        let typeText = try p.string("ProjectionType") ?? "ALL"
+        guard let kind = TableDescription.Projection.Kind(rawValue: typeText) else {
+            throw DynamoDBError.validation("1 validation error detected: Value '\(typeText)' at 'projection.projectionType' failed to satisfy constraint: Member must satisfy enum value set: [ALL, INCLUDE, KEYS_ONLY]")
+        }
+        let nonKey = p["NonKeyAttributes"]?.arrayValue?.compactMap(\.stringValue) ?? []
+        return .init(kind: kind, nonKeyAttributes: nonKey)
+    }
+
+    func billingMode(_ r: RequestReader) throws -> TableDescription.BillingMode {
+        guard let text = try r.string("BillingMode") else { return .provisioned }
+        guard let mode = TableDescription.BillingMode(rawValue: text) else {
+            throw DynamoDBError.validation("1 validation error detected: Value '\(text)' at 'billingMode' failed to satisfy constraint: Member must satisfy enum value set: [PROVISIONED, PAY_PER_REQUEST]")
+        }
+        return mode
+    }
+
+    func provisioned(_ v: JSONValue?, billing: TableDescription.BillingMode, field: String) throws -> TableDescription.Throughput? {
+        guard let v else {
+            if billing == .provisioned {
+                throw DynamoDBError.invalidParameter("ReadCapacityUnits and WriteCapacityUnits must both be specified when BillingMode is PROVISIONED")
+            }
+            return nil
+        }
+        if billing == .payPerRequest {
+            throw DynamoDBError.validation("One or more parameter values were invalid: Neither ReadCapacityUnits nor WriteCapacityUnits can be specified when BillingMode is PAY_PER_REQUEST")
+        }
+        let p = try RequestReader(v, operation: "")
+        guard let read = try p.int("ReadCapacityUnits"), let write = try p.int("WriteCapacityUnits") else {
+            throw DynamoDBError.invalidParameter("ReadCapacityUnits and WriteCapacityUnits must both be specified when BillingMode is PROVISIONED")
+        }
+        guard read >= 1, write >= 1 else {
+            throw DynamoDBError.validation("One or more parameter values were invalid: Provisioned throughput \(field.isEmpty ? "" : field + " ")must be at least 1")
+        }
+        return .init(read: read, write: write)
+    }
+
+    // MARK: Items
+
+    func returnValues(_ r: RequestReader, allowed: [String]) throws -> String {
+        let value = try r.string("ReturnValues") ?? "NONE"
+        guard allowed.contains(value) else { throw DynamoDBError.validation("Return values set to invalid value") }
+        return value
+    }
+
+    func condition(_ r: RequestReader, _ context: ExpressionContext, _ used: inout (Set<String>, Set<String>)) throws -> ConditionExpression? {
+        guard let text = try r.expressionText("ConditionExpression") else { return nil }
+        let c = try validating { try ConditionExpression(text, context: context, kind: .condition) }
+        used.0.formUnion(c.usedNames)
+        used.1.formUnion(c.usedValues)
+        return c
+    }
+
+    func checkPlaceholders(_ context: ExpressionContext, _ used: (Set<String>, Set<String>)) throws {
+        try validating { try PlaceholderUse.check(context: context, usedNames: used.0, usedValues: used.1) }
+    }
+
+    func putItem(_ r: RequestReader) throws -> JSONValue {
+        let name = try r.tableName()
+        guard let item = try r.item("Item") else {
+            throw DynamoDBError.validation("1 validation error detected: Value null at 'item' failed to satisfy constraint: Member must not be null")
+        }
+        let returns = try returnValues(r, allowed: ["NONE", "ALL_OLD"])
+        let context = try r.expressionContext()
+        var used: (Set<String>, Set<String>) = ([], [])
+        let c = try condition(r, context, &used)
+        try checkPlaceholders(context, used)
+        let (old, _) = try withWriter(name) { table in try validating { try table.writeOne(.put(item, condition: c)) } }
+        if returns == "ALL_OLD", let old { return .object([JSONMember("Attributes", itemJSON(old))]) }
+        return .object([])
+    }
+
+    func deleteItem(_ r: RequestReader) throws -> JSONValue {
+        let name = try r.tableName()
+        guard let key = try r.item("Key") else {
+            throw DynamoDBError.validation("1 validation error detected: Value null at 'key' failed to satisfy constraint: Member must not be null")
+        }
+        let returns = try returnValues(r, allowed: ["NONE", "ALL_OLD"])
+        let context = try r.expressionContext()
+        var used: (Set<String>, Set<String>) = ([], [])
+        let c = try condition(r, context, &used)
+        try checkPlaceholders(context, used)
+        let (old, _) = try withWriter(name) { table in try validating { try table.writeOne(.delete(key: key, condition: c)) } }
+        if returns == "ALL_OLD", let old { return .object([JSONMember("Attributes", itemJSON(old))]) }
+        return .object([])
+    }
+
+    func updateItem(_ r: RequestReader) throws -> JSONValue {
+        let name = try r.tableName()
+        guard let key = try r.item("Key") else {
+            throw DynamoDBError.validation("1 validation error detected: Value null at 'key' failed to satisfy constraint: Member must not be null")
+        }
+        let returns = try returnValues(r, allowed: ["NONE", "ALL_OLD", "UPDATED_OLD", "ALL_NEW", "UPDATED_NEW"])
+        let context = try r.expressionContext()
+        var used: (Set<String>, Set<String>) = ([], [])
+        var update: UpdateExpression? = nil
+        if let text = try r.expressionText("UpdateExpression") {
+            let u = try validating { try UpdateExpression(text, context: context) }
+            used.0.formUnion(u.usedNames)
+            used.1.formUnion(u.usedValues)
+            update = u
+        }
+        let c = try condition(r, context, &used)
+        try checkPlaceholders(context, used)
+        let (old, new) = try withWriter(name) { table in try validating { try table.writeOne(.update(key: key, update: update, condition: c)) } }
+        func only(_ item: Item?) -> Item? {
+            guard let item, let update else { return nil }
+            var out = Item()
+            for n in update.changedAttributes { if let v = item[n], out[n] == nil { out[n] = v } }
+            return out.isEmpty ? nil : out
+        }
+        let attributes: Item?
+        switch returns {
+        case "ALL_OLD": attributes = old
+        case "ALL_NEW": attributes = new
+        case "UPDATED_OLD": attributes = only(old)
+        case "UPDATED_NEW": attributes = only(new)
+        default: attributes = nil
+        }
+        if let attributes { return .object([JSONMember("Attributes", itemJSON(attributes))]) }
+        return .object([])
+    }
+
+    func getItem(_ r: RequestReader) throws -> JSONValue {
+        let name = try r.tableName()
+        guard let key = try r.item("Key") else {
+            throw DynamoDBError.validation("1 validation error detected: Value null at 'key' failed to satisfy constraint: Member must not be null")
+        }
+        let context = try r.expressionContext()
+        var projection: ProjectionExpression? = nil
+        if let text = try r.expressionText("ProjectionExpression") {
+            projection = try validating { try ProjectionExpression(text, context: context) }
+        }
+        try checkPlaceholders(context, (projection?.usedNames ?? [], []))
+        let table = try reader(name)
+        guard let item = try table.getItem(key) else { return .object([]) }
+        return .object([JSONMember("Item", itemJSON(projection?.apply(to: item) ?? item))])
+    }
+
+    func batchWriteItem(_ r: RequestReader) throws -> JSONValue {
+        guard let requests = r["RequestItems"]?.objectValue, !requests.isEmpty else {
+            throw DynamoDBError.validation("1 validation error detected: Value null at 'requestItems' failed to satisfy constraint: Member must not be null")
+        }
+        let total = requests.reduce(0) { $0 + ($1.value.arrayValue?.count ?? 0) }
+        if total > 25 {
+            throw DynamoDBError.validation("Too many items requested for the BatchWriteItem call")
+        }
+        // Validate everything first: DynamoDB applies a batch only if every request is valid.
+        var perTable: [(String, [WriteOperation])] = []
+        for member in requests {
+            try TableCatalog.validateName(member.key)
+            guard let list = member.value.arrayValue, !list.isEmpty else {
+                throw DynamoDBError.validation("1 validation error detected: Value at 'requestItems.\(member.key).member' failed to satisfy constraint: Member must have length greater than or equal to 1")
+            }
+            let table = try reader(member.key)
+            var operations: [WriteOperation] = []
+            var keys: Set<[UInt8]> = []
+            for entry in list {
+                let e = try RequestReader(entry, operation: r.operation)
+                let keyItem: Item
+                if let put = e["PutRequest"] {
+                    guard let item = try RequestReader(put, operation: r.operation).item("Item") else {
+                        throw DynamoDBError.validation("1 validation error detected: Value null at 'requestItems.\(member.key).member.putRequest.item' failed to satisfy constraint: Member must not be null")
+                    }
+                    do { try table.schema.validateKey(of: item); try ItemRules.validate(item) } catch let err as ItemError {
+                        throw DynamoDBError.validation(err.message)
+                    }
+                    operations.append(.put(item, condition: nil))
+                    keyItem = table.keyOf(item)
+                } else if let delete = e["DeleteRequest"] {
+                    guard let key = try RequestReader(delete, operation: r.operation).item("Key") else {
+                        throw DynamoDBError.validation("1 validation error detected: Value null at 'requestItems.\(member.key).member.deleteRequest.key' failed to satisfy constraint: Member must not be null")
+                    }
+                    try table.validateKey(key)
+                    operations.append(.delete(key: key, condition: nil))
+                    keyItem = key
+                } else {
+                    throw DynamoDBError.validation("Supplied AttributeValue has more than one datatypes set, must contain exactly one of the supported datatypes")
+                }
+                let encoded = ByteBuffer(capacity: 64)
+                table.schema.encodeKey(of: keyItem, into: encoded)
+                if !keys.insert(encoded.array).inserted { throw DynamoDBError.validation("Provided list of item keys contains duplicates") }
+            }
+            perTable.append((member.key, operations))
+        }
+        for (name, operations) in perTable {
+            let outcomes = try withWriter(name) { try $0.write(operations) }
+            for outcome in outcomes { if case let .rejected(error) = outcome { throw error } }
+        }
+        return .object([JSONMember("UnprocessedItems", .object([]))])
+    }
+
+    func batchGetItem(_ r: RequestReader) throws -> JSONValue {
+        guard let requests = r["RequestItems"]?.objectValue, !requests.isEmpty else {
+            throw DynamoDBError.validation("1 validation error detected: Value null at 'requestItems' failed to satisfy constraint: Member must not be null")
+        }
+        var total = 0
+        var responses: [JSONMember] = []
+        for member in requests {
+            try TableCatalog.validateName(member.key)
+            let e = try RequestReader(member.value, operation: r.operation)
+            guard let keys = e["Keys"]?.arrayValue, !keys.isEmpty else {
+                throw DynamoDBError.validation("1 validation error detected: Value at 'requestItems.\(member.key).member.keys' failed to satisfy constraint: Member must have length greater than or equal to 1")
+            }
+            total += keys.count
+            if total > 100 { throw DynamoDBError.validation("Too many items requested for the BatchGetItem call") }
+            let context = try e.expressionContext()
+            var projection: ProjectionExpression? = nil
+            if let text = try e.string("ProjectionExpression") {
+                projection = try validating { try ProjectionExpression(text, context: context) }
+            }
+            try checkPlaceholders(context, (projection?.usedNames ?? [], []))
+            let table = try reader(member.key)
+            var seen: Set<[UInt8]> = []
+            var items: [JSONValue] = []
+            for keyJSON in keys {
+                let key = try RequestReader.item(from: keyJSON)
+                try table.validateKey(key)
+                let encoded = ByteBuffer(capacity: 64)
+                table.schema.encodeKey(of: key, into: encoded)
+                if !seen.insert(encoded.array).inserted { throw DynamoDBError.validation("Provided list of item keys contains duplicates") }
+                if let item = try table.getItem(key) { items.append(itemJSON(projection?.apply(to: item) ?? item)) }
+            }
+            responses.append(JSONMember(member.key, .array(items)))
+        }
+        return .object([JSONMember("Responses", .object(responses)), JSONMember("UnprocessedKeys", .object([]))])
+    }
+
+    // MARK: Query and Scan
+
+    func read(_ r: RequestReader, query: Bool) throws -> JSONValue {
+        let name = try r.tableName()
+        let context = try r.expressionContext()
+        var request = ReadRequest()
+        var used: (Set<String>, Set<String>) = ([], [])
+        request.indexName = try r.string("IndexName")
+        if query {
+            guard let text = try r.expressionText("KeyConditionExpression") else {
+                throw DynamoDBError.validation("Either the KeyConditions or KeyConditionExpression parameter must be specified in the request.")
+            }
+            let k = try validating { try KeyConditionExpression(text, context: context) }
+            used.0.formUnion(k.usedNames)
+            used.1.formUnion(k.usedValues)
+            request.keyCondition = k
+            request.forward = try r.bool("ScanIndexForward") ?? true
+        }
+        if let text = try r.expressionText("FilterExpression") {
+            let f = try validating { try ConditionExpression(text, context: context, kind: .filter) }
+            used.0.formUnion(f.usedNames)
+            used.1.formUnion(f.usedValues)
+            request.filter = f
+        }
+        if let text = try r.expressionText("ProjectionExpression") {
+            let p = try validating { try ProjectionExpression(text, context: context) }
+            used.0.formUnion(p.usedNames)
+            request.projection = p
+        }
+        try checkPlaceholders(context, used)
+        if let selectText = try r.string("Select") {
+            guard let s = ReadRequest.Select(rawValue: selectText) else {
+                throw DynamoDBError.validation("1 validation error detected: Value '\(selectText)' at 'select' failed to satisfy constraint: Member must satisfy enum value set: [SPECIFIC_ATTRIBUTES, COUNT, ALL_ATTRIBUTES, ALL_PROJECTED_ATTRIBUTES]")
+            }
+            request.select = s
+        }
+        if let limit = try r.int("Limit") {
+            guard limit >= 1 else {
+                throw DynamoDBError.validation("1 validation error detected: Value '\(limit)' at 'limit' failed to satisfy constraint: Member must have value greater than or equal to 1")
+            }
+            request.limit = limit
+        }
+        request.exclusiveStartKey = try r.item("ExclusiveStartKey")
+        if !query {
+            let segment = try r.int("Segment"), total = try r.int("TotalSegments")
+            switch (segment, total) {
+            case (nil, nil): break
+            case (.some, nil):
+                throw DynamoDBError.validation("The TotalSegments parameter is required but was not present in the request when Segment parameter is present")
+            case (nil, .some):
+                throw DynamoDBError.validation("The Segment parameter is required but was not present in the request when parameter TotalSegments is present")
+            case let (s?, t?):
+                guard (1...1_000_000).contains(t) else {
+                    throw DynamoDBError.validation("1 validation error detected: Value '\(t)' at 'totalSegments' failed to satisfy constraint: Member must have value \(t < 1 ? "greater than or equal to 1" : "less than or equal to 1000000")")
+                }
+                guard s >= 0 else {
+                    throw DynamoDBError.validation("1 validation error detected: Value '\(s)' at 'segment' failed to satisfy constraint: Member must have value greater than or equal to 0")
+                }
+                guard s < t else {
+                    throw DynamoDBError.validation("The Segment parameter is zero-based and must be less than parameter TotalSegments: Segment: \(s) is not less than TotalSegments: \(t)")
+                }
+                request.segment = (s, t)
+            }
+        }
+        let table = try reader(name)
+        let page = try validating { try table.read(request) }
+        var members: [JSONMember] = []
+        if request.select != .count { members.append(JSONMember("Items", .array(page.items.map(itemJSON)))) }
+        members.append(JSONMember("Count", .number(String(page.count))))
+        members.append(JSONMember("ScannedCount", .number(String(page.scannedCount))))
+        if let last = page.lastEvaluatedKey { members.append(JSONMember("LastEvaluatedKey", itemJSON(last))) }
+        return .object(members)
+    }
+}

@@ -1,0 +1,139 @@
+// ferry-table: DynamoDB tables on the local filesystem, shaped like `aws dynamodb`.
+import FerryCLI
+import FerryIO
+import FerryTable
+import FerryTableService
+import FerryValues
+
+typealias P = AWSParameter
+
+let tableName = P("--table-name", "TableName", .string, "The table.")
+let names = P("--expression-attribute-names", "ExpressionAttributeNames", .stringMap, "Substitutions for #names (JSON or Name=Value shorthand).")
+let values = P("--expression-attribute-values", "ExpressionAttributeValues", .attributeMap, "Substitutions for :values, as typed JSON.")
+let condition = P("--condition-expression", "ConditionExpression", .string, "A condition the item must meet for the write to happen.")
+let returnValues = P("--return-values", "ReturnValues", .string, "NONE, ALL_OLD (and for update-item UPDATED_OLD, ALL_NEW, UPDATED_NEW).")
+let projection = P("--projection-expression", "ProjectionExpression", .string, "The attributes to return.")
+let key = P("--key", "Key", .attributeMap, "The item's primary key, as typed JSON.")
+let consistentRead = P("--consistent-read", "ConsistentRead", .boolean, "Accepted for compatibility: every read is consistent.")
+let returnCapacity = P("--return-consumed-capacity", "ReturnConsumedCapacity", .string, "Accepted for compatibility (no capacity is consumed).")
+let attributeDefinitions = P("--attribute-definitions", "AttributeDefinitions", .list, "AttributeName=a,AttributeType=S|N|B ... (or JSON).")
+let billing = P("--billing-mode", "BillingMode", .string, "PROVISIONED (default) or PAY_PER_REQUEST.")
+let throughput = P("--provisioned-throughput", "ProvisionedThroughput", .structure, "ReadCapacityUnits=n,WriteCapacityUnits=n (stored and described).")
+let deletionProtection = P("--deletion-protection-enabled", "DeletionProtectionEnabled", .boolean, "Refuse delete-table while set.")
+let indexName = P("--index-name", "IndexName", .string, "Read a secondary index instead of the table.")
+let filter = P("--filter-expression", "FilterExpression", .string, "Drop items that do not match (after reading).")
+let select = P("--select", "Select", .string, "ALL_ATTRIBUTES, ALL_PROJECTED_ATTRIBUTES, SPECIFIC_ATTRIBUTES or COUNT.")
+let limit = P("--limit", "Limit", .integer, "Items to evaluate in one page (turns automatic paging off, as in the aws CLI).")
+let startKey = P("--exclusive-start-key", "ExclusiveStartKey", .attributeMap, "Continue after this key (a LastEvaluatedKey).")
+let requestItems = P("--request-items", "RequestItems", .attributeMap, "The batch, as JSON (file://path works).")
+
+/// Options every subcommand takes besides its parameters.
+let common: [OptionSpec] = [
+    AWSRequestBuilder.cliInputJSON, .data,
+    OptionSpec("--sync", value: "<policy>", help: "always (fsync every commit, the default) or batch (fsync per MiB of log and at exit)."),
+    OptionSpec("--output", value: "<format>", help: "json (the only format)."),
+    OptionSpec("--region", value: "<region>", help: "Accepted and ignored, so aws scripts run unchanged."),
+    OptionSpec("--endpoint-url", value: "<url>", help: "Accepted and ignored."),
+    OptionSpec("--profile", value: "<name>", help: "Accepted and ignored."),
+    OptionSpec("--no-cli-pager", help: "Accepted and ignored (output is never paged)."),
+]
+let paging: [OptionSpec] = [
+    OptionSpec("--page-size", value: "<n>", help: "Items per page while paging automatically."),
+    OptionSpec("--no-paginate", help: "Return the first page only."),
+]
+
+func command(_ name: String, _ operation: String, _ summary: String, _ parameters: [AWSParameter],
+             extra: [OptionSpec] = [], examples: [String] = []) -> CommandGroup.Subcommand {
+    let spec = CommandSpec(name: "ferry-table \(name)", summary: summary,
+                           usage: "ferry-table \(name) " + parameters.map { "[\($0.option) <value>]" }.joined(separator: " "),
+                           options: parameters.flatMap(\.optionSpecs) + extra + common, examples: examples,
+                           notes: ["The request and the response are DynamoDB's \(operation) (docs/ferry-table.md)."])
+    return .init(spec) { args in
+        let request = try AWSRequestBuilder.build(args, parameters)
+        return try run(operation, request, args)
+    }
+}
+
+func run(_ operation: String, _ request: JSONValue, _ args: ParsedArguments) throws -> ExitCode {
+    if let output = args.value("--output"), output != "json" {
+        throw UsageError.invalidValue(option: "--output", value: output, expected: "json")
+    }
+    let catalog = try TableCatalog(dataFolder: DataFolder.resolve(args))
+    if let policy = args.value("--sync") {
+        guard let p = WriteAheadLog.SyncPolicy(rawValue: policy) else {
+            throw UsageError.invalidValue(option: "--sync", value: policy, expected: "always or batch")
+        }
+        catalog.syncPolicy = p
+    }
+    let service = DynamoDBService(catalog: catalog, program: "ferry-table")
+    do {
+        let pageSize = try args.value("--page-size").map { _ in try args.int("--page-size", default: 0, range: 1...Int.max) }
+        let response = try AWSCLIOutput.call(service, operation, request, paginate: !args.flag("--no-paginate"), pageSize: pageSize)
+        try Console.writeStdout(AWSCLIOutput.text(response))
+        return .ok
+    } catch let error as DynamoDBError {
+        Console(tool: "ferry-table").error("An error occurred (\(error.kind.rawValue)) when calling the \(operation) operation: \(error.message)")
+        return .failure
+    } catch let error as TableLock.LockError {
+        Console(tool: "ferry-table").note("\(error)")
+        return .failure
+    }
+}
+
+let group = CommandGroup(
+    name: "ferry-table",
+    summary: "DynamoDB tables on the local filesystem, shaped like `aws dynamodb` (see docs/ferry-table.md).",
+    subcommands: [
+        command("create-table", "CreateTable", "Create a table (and its secondary indexes).",
+                [tableName, attributeDefinitions, P("--key-schema", "KeySchema", .list, "AttributeName=a,KeyType=HASH [AttributeName=b,KeyType=RANGE]."),
+                 P("--local-secondary-indexes", "LocalSecondaryIndexes", .list, "Local secondary indexes (JSON or shorthand)."),
+                 P("--global-secondary-indexes", "GlobalSecondaryIndexes", .list, "Global secondary indexes (JSON or shorthand)."),
+                 billing, throughput, deletionProtection, P("--table-class", "TableClass", .string, "Accepted and stored nowhere.")],
+                examples: ["ferry-table create-table --table-name Music --attribute-definitions AttributeName=Artist,AttributeType=S AttributeName=SongTitle,AttributeType=S --key-schema AttributeName=Artist,KeyType=HASH AttributeName=SongTitle,KeyType=RANGE --provisioned-throughput ReadCapacityUnits=10,WriteCapacityUnits=5"]),
+        command("describe-table", "DescribeTable", "Describe a table: keys, indexes, throughput, item count and size.", [tableName]),
+        command("list-tables", "ListTables", "List table names.",
+                [P("--exclusive-start-table-name", "ExclusiveStartTableName", .string, "List names after this one."), limit], extra: paging),
+        command("update-table", "UpdateTable", "Change throughput or billing, or create (with backfill) or delete a global secondary index.",
+                [tableName, attributeDefinitions, billing, throughput,
+                 P("--global-secondary-index-updates", "GlobalSecondaryIndexUpdates", .list, "[{\"Create\":{...}}] or [{\"Delete\":{\"IndexName\":...}}]."),
+                 deletionProtection]),
+        command("delete-table", "DeleteTable", "Delete a table and its data.", [tableName]),
+        command("put-item", "PutItem", "Create or replace an item.",
+                [tableName, P("--item", "Item", .attributeMap, "The item, as typed JSON."), condition, names, values, returnValues, returnCapacity],
+                examples: ["ferry-table put-item --table-name Music --item '{\"Artist\":{\"S\":\"No One You Know\"},\"SongTitle\":{\"S\":\"Call Me Today\"}}'"]),
+        command("get-item", "GetItem", "Read one item by its key.", [tableName, key, projection, names, consistentRead, returnCapacity]),
+        command("update-item", "UpdateItem", "Change an item's attributes (creating it if absent).",
+                [tableName, key, P("--update-expression", "UpdateExpression", .string, "SET, REMOVE, ADD and DELETE clauses."),
+                 condition, names, values, returnValues, returnCapacity]),
+        command("delete-item", "DeleteItem", "Delete one item by its key.", [tableName, key, condition, names, values, returnValues, returnCapacity]),
+        command("batch-write-item", "BatchWriteItem", "Put or delete up to 25 items in one commit.", [requestItems, returnCapacity]),
+        command("batch-get-item", "BatchGetItem", "Read up to 100 items by key.", [requestItems, returnCapacity]),
+        command("query", "Query", "Read the items of one partition key, in sort key order.",
+                [tableName, indexName, P("--key-condition-expression", "KeyConditionExpression", .string, "pk = :v [AND sort condition]."),
+                 filter, projection, names, values, select, limit,
+                 P("--scan-index-forward", "ScanIndexForward", .boolean, "Ascending sort key order (the default); --no-scan-index-forward for descending."),
+                 startKey, consistentRead, returnCapacity], extra: paging),
+        command("scan", "Scan", "Read every item of a table or index.",
+                [tableName, indexName, filter, projection, names, values, select, limit, startKey,
+                 P("--segment", "Segment", .integer, "This reader's segment (0-based) of a parallel scan."),
+                 P("--total-segments", "TotalSegments", .integer, "How many segments the parallel scan has."),
+                 consistentRead, returnCapacity], extra: paging),
+        .init(CommandSpec(name: "ferry-table verify", summary: "Check every checksum of a table's files (Ferry's own command).",
+                          usage: "ferry-table verify --table-name <name> [--data <dir>]",
+                          options: [OptionSpec("--table-name", value: "<name>", help: "The table."), .data])) { args in
+            let name = try args.required("--table-name")
+            let catalog = try TableCatalog(dataFolder: DataFolder.resolve(args))
+            do {
+                let report = try catalog.verify(name)
+                try Console.writeStdout(report + "\n")
+                return .ok
+            } catch let error as DynamoDBError {
+                Console(tool: "ferry-table").error("An error occurred (\(error.kind.rawValue)) when calling the verify operation: \(error.message)")
+                return .failure
+            }
+        },
+    ],
+    notes: ["Values: JSON, file://path, or the aws CLI shorthand (AttributeName=Artist,KeyType=HASH).",
+            "Tables live in <data>/tables (--data, $FERRY_DATA, else ./ferry-data)."])
+
+CommandLineTool.main(group)
