@@ -219,12 +219,15 @@ public final class DynamoDBService {
                     changed = true
                 }
             }
-            if creates.count + (changed && creates.isEmpty ? 0 : 0) > 1 {
+            if creates.count > 1 {
                 throw DynamoDBError(.limitExceeded, "Subscriber limit exceeded: Only 1 online index can be created or deleted simultaneously per table")
             }
             guard changed else {
                 throw DynamoDBError.validation("At least one of ProvisionedThroughput, BillingMode, UpdateStreamEnabled, GlobalSecondaryIndexUpdates or SSESpecification or ReplicaUpdates is required")
             }
+            // Definitions follow the keys in use: a dropped index takes its own with it.
+            let used = Set(d.keySchema.attributes.map(\.name)).union(d.indexes.flatMap { $0.keySchema.attributes.map(\.name) })
+            d.attributeDefinitions.removeAll { !used.contains($0.name) }
             try TableCatalog.validate(d)
             if let index = creates.first {
                 try table.createIndex(index, description: d)
