@@ -37,6 +37,32 @@ public enum TestSupport {
         public let stdoutBytes: [UInt8]
     }
 
+    /// Runs a bash script (for documented command sequences) in `directory`.
+    public static func run(_ ignored: String, _ arguments: [String], environment: [String: String], currentDirectory: URL,
+                           bash script: String, at directory: URL) throws -> Result {
+        let url = currentDirectory.appendingPathComponent("script.sh")
+        try Data(script.utf8).write(to: url)
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/bin/bash")
+        process.arguments = [url.path]
+        process.environment = environment
+        process.currentDirectoryURL = directory
+        let output = Pipe(), errors = Pipe()
+        process.standardOutput = output
+        process.standardError = errors
+        try process.run()
+        let group = DispatchGroup()
+        nonisolated(unsafe) var outData = Data(), errData = Data()
+        group.enter()
+        DispatchQueue.global().async { outData = output.fileHandleForReading.readDataToEndOfFile(); group.leave() }
+        group.enter()
+        DispatchQueue.global().async { errData = errors.fileHandleForReading.readDataToEndOfFile(); group.leave() }
+        process.waitUntilExit()
+        group.wait()
+        return Result(status: process.terminationStatus, stdout: String(decoding: outData, as: UTF8.self),
+                      stderr: String(decoding: errData, as: UTF8.self), stdoutBytes: [UInt8](outData))
+    }
+
     /// Runs a built executable with `stdin` as input and waits for it.
     public static func run(_ tool: String, _ arguments: [String], stdin: [UInt8] = [],
                            environment: [String: String]? = nil, currentDirectory: URL? = nil) throws -> Result {
