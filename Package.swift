@@ -36,6 +36,8 @@ let package = Package(
         .executableTarget(name: "ferry-table", dependencies: ["FerryCLI", "FerryTableService", "FerryTable", "FerryValues", "FerryIO"]),
         // Test helper: commits to a log until killed (the kill -9 test).
         .executableTarget(name: "wal-crash-writer", dependencies: ["FerryTable"]),
+        // Test helper: commits batches to a table until killed (the table kill -9 test).
+        .executableTarget(name: "table-crash-writer", dependencies: ["FerryTable", "FerryValues"]),
         .executableTarget(name: "ferry-bench", dependencies: ["FerryCLI", "FerryPipeline", "FerryObjectStore", "FerryExpressions", "FerryValues", "FerryIO"]),
 
         // Helpers shared by the test targets: fixture paths, temp folders, running binaries.
@@ -45,7 +47,7 @@ let package = Package(
         .testTarget(name: "FerryPipelineTests", dependencies: ["FerryPipeline", "FerryValues", "FerryIO", "FerryTestSupport"]),
         .testTarget(name: "FerryExpressionsTests", dependencies: ["FerryExpressions", "FerryValues", "FerryTestSupport"]),
         .testTarget(name: "FerryTableTests", dependencies: ["FerryTable", "FerryIO", "FerryTestSupport", "wal-crash-writer"]),
-        .testTarget(name: "FerryTableServiceTests", dependencies: ["FerryTableService", "FerryTable", "FerryValues", "FerryTestSupport"]),
+        .testTarget(name: "FerryTableServiceTests", dependencies: ["FerryTableService", "FerryTable", "FerryExpressions", "FerryValues", "FerryTestSupport", "table-crash-writer"]),
         .testTarget(name: "FerryObjectStoreTests", dependencies: ["FerryObjectStore", "FerryValues", "FerryIO", "FerryTestSupport"]),
         .testTarget(name: "FerryCLITests", dependencies: ["FerryCLI", "FerryValues"]),
         .testTarget(name: "FerryToolTests", dependencies: ["ferry-transform", "ferry-bench", "ferry-s3", "ferry-table", "FerryTestSupport"]),

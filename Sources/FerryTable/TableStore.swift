@@ -167,6 +167,7 @@ final class StoreEngine: @unchecked Sendable {
             runs.append((number, try SortedRun(path: folder.child(Self.runName(number)))))
         }
         stats = manifest.stats
+        lastManifestStats = manifest.stats
         // Replay every log from the manifest's on, in order; the newest stays open.
         let logs = try Self.logNumbers(in: folder).filter { $0 >= manifest.logNumber }
         var last = manifest.logNumber

@@ -164,4 +164,21 @@ final class TableStoreTests: XCTestCase {
             XCTAssertEqual(snapshot.stats.items, 20)
         }
     }
+
+    func testDamagedLogRecordMidFileRefusesTheTable() throws {
+        let path = try TestSupport.temporaryFolder().path
+        do {
+            let store = try TableStore(folder: path, name: "T", program: "test")
+            for i in 0..<10 { try store.commit([(bytes("k\(i)"), bytes(String(repeating: "v", count: 100)))]) }
+            try store.close()
+        }
+        let handle = try FileHandle(forUpdating: URL(fileURLWithPath: path + "/log-1.wal"))
+        try handle.seek(toOffset: 300)
+        try handle.write(contentsOf: Data([0x55]))
+        try handle.close()
+        XCTAssertThrowsError(try TableStore(folder: path, name: "T", program: "test")) {
+            XCTAssertTrue("\($0)".hasPrefix(path + "/log-1.wal: corrupt write-ahead log record at byte "), "\($0)")
+        }
+        XCTAssertThrowsError(try TableStore.readSnapshot(folder: path))
+    }
 }
