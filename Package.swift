@@ -38,7 +38,7 @@ let package = Package(
         .executableTarget(name: "wal-crash-writer", dependencies: ["FerryTable"]),
         // Test helper: commits batches to a table until killed (the table kill -9 test).
         .executableTarget(name: "table-crash-writer", dependencies: ["FerryTable", "FerryValues"]),
-        .executableTarget(name: "ferry-bench", dependencies: ["FerryCLI", "FerryPipeline", "FerryObjectStore", "FerryExpressions", "FerryValues", "FerryIO"]),
+        .executableTarget(name: "ferry-bench", dependencies: ["FerryCLI", "FerryPipeline", "FerryObjectStore", "FerryTable", "FerryExpressions", "FerryValues", "FerryIO"]),
 
         // Helpers shared by the test targets: fixture paths, temp folders, running binaries.
         .target(name: "FerryTestSupport", path: "Tests/FerryTestSupport"),

@@ -3,6 +3,15 @@ import FerryExpressions
 import FerryIO
 import FerryValues
 
+/// Encoded key bytes as a dictionary key, hashed in one call (Array's own hashing feeds
+/// the hasher a byte at a time).
+struct ByteKey: Hashable {
+    let bytes: [UInt8]
+    init(_ bytes: [UInt8]) { self.bytes = bytes }
+    func hash(into hasher: inout Hasher) { bytes.withUnsafeBytes { hasher.combine(bytes: $0) } }
+    static func == (a: ByteKey, b: ByteKey) -> Bool { a.bytes == b.bytes }
+}
+
 /// One write against a table, as PutItem, DeleteItem, UpdateItem and the loader make them.
 public enum WriteOperation: Sendable {
     case put(Item, condition: ConditionExpression?)
@@ -32,6 +41,8 @@ public final class Table: @unchecked Sendable {
     private let readView: StoreSnapshot?
     private let writeLock = NSLock()
     private let decoder = ItemDecoder(spelling: .typed)
+    /// The size of the item `prepare` last validated (a put's), so it is computed once.
+    private var preparedSize = 0
 
     init(description: TableDescription, folder: Directory, store: TableStore) {
         self.description = description
@@ -56,6 +67,12 @@ public final class Table: @unchecked Sendable {
     public var stats: StoreStats { store?.currentStats ?? readView!.stats }
 
     public func close() throws { try store?.close() }
+
+    /// Writes the memtable to a sorted run now and waits for background work.
+    public func flush() throws {
+        try store?.flush()
+        try store?.waitForBackground()
+    }
 
     private func writer() throws -> TableStore {
         guard let store else { throw DynamoDBError(.internalServerError, "table '\(name)' was opened for reading") }
@@ -117,15 +134,17 @@ public final class Table: @unchecked Sendable {
         let store = try writer()
         writeLock.lock()
         defer { writeLock.unlock() }
-        let snapshot = store.snapshot()
-        var pending: [[UInt8]: Item?] = [:]
+        // The snapshot must be gone before the commit, or the memtable's copy-on-write
+        // would copy every chunk the commit touches.
+        var snapshot: StoreSnapshot? = store.snapshot()
+        var pending: [ByteKey: Item?] = [:]
         var changes: [TableStore.Change] = []
         var delta = StoreStats()
         var outcomes: [WriteOutcome] = []
         outcomes.reserveCapacity(operations.count)
         func current(_ key: [UInt8]) throws -> Item? {
-            if let p = pending[key] { return p }
-            guard let bytes = try snapshot.get(key) else { return nil }
+            if !pending.isEmpty, let p = pending[ByteKey(key)] { return p }
+            guard let bytes = try snapshot!.get(key) else { return nil }
             return try decodeStored(bytes, decoder: decoder)
         }
         for operation in operations {
@@ -137,6 +156,7 @@ public final class Table: @unchecked Sendable {
                     continue
                 }
                 var new = newItem
+                var newSize = newItem.map { _ in preparedSize } ?? 0
                 if isUpdate {
                     var base = old ?? keyItem
                     if let update {
@@ -145,7 +165,7 @@ public final class Table: @unchecked Sendable {
                     if ItemRules.size(of: base) > ItemRules.maxItemSize {
                         throw DynamoDBError.validation("Item size to update has exceeded the maximum allowed size")
                     }
-                    do { try ItemRules.validate(base) } catch let e as ItemError { throw DynamoDBError.validation(e.message) }
+                    do { newSize = try ItemRules.validate(base) } catch let e as ItemError { throw DynamoDBError.validation(e.message) }
                     new = base
                 }
                 if let new { try checkIndexKeys(new) }
@@ -153,13 +173,14 @@ public final class Table: @unchecked Sendable {
                     outcomes.append(.applied(old: nil, new: nil))
                     continue
                 }
-                stage(key: key, old: old, new: new, into: &changes, delta: &delta)
-                pending[key] = .some(new)
+                stage(key: key, old: old, new: new, newSize: newSize, into: &changes, delta: &delta)
+                pending[ByteKey(key)] = .some(new)
                 outcomes.append(.applied(old: old, new: new))
             } catch {
                 outcomes.append(.rejected(error))
             }
         }
+        snapshot = nil
         try store.commit(changes, delta: delta)
         return outcomes
     }
@@ -172,10 +193,10 @@ public final class Table: @unchecked Sendable {
         case let .put(item, condition):
             do {
                 try schema.validateKey(of: item)
-                try ItemRules.validate(item)
+                preparedSize = try ItemRules.validate(item)
             } catch let e as ItemError { throw DynamoDBError.validation(e.message) }
             guard let key = tableKey(item) else { throw DynamoDBError.keyMismatch }
-            return (key, item, condition, keyOf(item), false, nil)
+            return (key, item, condition, Item(), false, nil)   // the key item only serves updates
         case let .delete(keyItem, condition):
             try validateKey(keyItem)
             guard let key = tableKey(keyItem) else { throw DynamoDBError.keyMismatch }
@@ -214,11 +235,11 @@ public final class Table: @unchecked Sendable {
 
     /// The changes and count deltas that take the item at `key` from `old` to `new`,
     /// its index entries included.
-    private func stage(key: [UInt8], old: Item?, new: Item?, into changes: inout [TableStore.Change], delta: inout StoreStats) {
+    private func stage(key: [UInt8], old: Item?, new: Item?, newSize: Int, into changes: inout [TableStore.Change], delta: inout StoreStats) {
         let oldSize = old.map { ItemRules.size(of: $0) } ?? 0
         if let new {
             changes.append((key, Self.encodeItem(new)))
-            delta.add(ItemKeys.tableKeyspace, items: old == nil ? 1 : 0, bytes: ItemRules.size(of: new) - oldSize)
+            delta.add(ItemKeys.tableKeyspace, items: old == nil ? 1 : 0, bytes: newSize - oldSize)
         } else {
             changes.append((key, nil))
             delta.add(ItemKeys.tableKeyspace, items: -1, bytes: -oldSize)

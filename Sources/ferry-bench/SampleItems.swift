@@ -18,6 +18,9 @@ struct SampleItems {
         return z ^ (z >> 31)
     }
 
+    /// A random number from the same stream (for picking keys).
+    mutating func nextRandom() -> UInt64 { next() }
+
     private mutating func pick(_ words: [String]) -> String { words[Int(next() % UInt64(words.count))] }
 
     private static let first = ["Alice", "Bruno", "Chen", "Dara", "Emeka", "Fatima", "Goran", "Hana", "Ivan", "Jun", "Kofi", "Lena"]

@@ -17,7 +17,7 @@ let spec = CommandSpec(
         OptionSpec("--dir", value: "<folder>", help: "Where the data set is generated and kept (default bench-data)."),
         OptionSpec("--json", value: "<file>", help: "Also write the results as JSON to this file."),
         OptionSpec("--seed", value: "<n>", help: "Generator seed (default 1)."),
-        OptionSpec("--stage", value: "<name>", help: "Run only this stage (repeatable): parse-plain, parse-typed, write-typed, expressions, gunzip, gzip, s3.", repeatable: true),
+        OptionSpec("--stage", value: "<name>", help: "Run only this stage (repeatable): parse-plain, parse-typed, write-typed, expressions, gunzip, gzip, s3, table.", repeatable: true),
         OptionSpec("--s3-bytes", value: "<n>", help: "Size of the file for the ferry-s3 cp stage (default 1 GiB)."),
         OptionSpec("--s3-keys", value: "<n>", help: "Keys for the ferry-s3 listing stage (default 100000)."),
         OptionSpec("--no-references", help: "Time Ferry's stages only (for profiling)."),
@@ -53,7 +53,7 @@ CommandLineTool.main(spec) { args in
     let pythonLoads = "python3 -c 'import sys, json\nfor line in sys.stdin: json.loads(line)'"
     var rows: [Row] = []
 
-    let stageNames = ["parse-plain", "parse-typed", "write-typed", "expressions", "gunzip", "gzip", "s3"]
+    let stageNames = ["parse-plain", "parse-typed", "write-typed", "expressions", "gunzip", "gzip", "s3", "table"]
     let selected = args.values("--stage")
     for name in selected where !stageNames.contains(name) {
         throw UsageError.invalidValue(option: "--stage", value: name, expected: "one of \(stageNames.joined(separator: ", "))")
@@ -168,6 +168,18 @@ CommandLineTool.main(spec) { args in
                 + pad(f(row.peakMB, 0) + " MB", 10, left: true) + pad(f(row.referencePeakMB, 0) + " MB", 9, left: true) + "\n"
         }
     }
+    var tableRows: [TableBench.Row] = []
+    if selected.isEmpty || selected.contains("table") {
+        tableRows = try TableBench(dir: dir, items: items, seed: seed, runs: runs, withReferences: withReferences).run()
+        table += "\n" + pad("table engine", 26) + pad("items/s", 12, left: true) + pad("p50 us", 9, left: true) + pad("p99 us", 9, left: true)
+            + "   " + pad("reference", 32) + pad("ref items/s", 12, left: true) + pad("ratio", 8, left: true) + "\n"
+        for row in tableRows {
+            table += pad(row.stage, 26) + pad(String(Int(row.itemsPerSecond)), 12, left: true)
+                + pad(row.p50.map { f($0, 0) } ?? "", 9, left: true) + pad(row.p99.map { f($0, 0) } ?? "", 9, left: true) + "   "
+                + pad(row.reference ?? "", 32) + pad(row.referenceItemsPerSecond.map { String(Int($0)) } ?? "", 12, left: true)
+                + pad(row.referenceItemsPerSecond.map { f(row.itemsPerSecond / $0, 2) + "x" } ?? "", 8, left: true) + "\n"
+        }
+    }
     table += "\nitems \(items), runs \(runs) (medians), peak RSS \(f(peakRSSMegabytes(), 0)) MB; ratio = reference time / Ferry time\n"
     try Console.writeStdout(table)
 
@@ -194,6 +206,17 @@ CommandLineTool.main(spec) { args in
                     JSONMember("ratio", .number(f(row.rate / row.referenceRate, 2))),
                     JSONMember("peak_rss_mb", .number(f(row.peakMB, 0))), JSONMember("reference_peak_rss_mb", .number(f(row.referencePeakMB, 0))),
                 ])
+            })),
+            JSONMember("table", .array(tableRows.map { row in
+                var members = [JSONMember("stage", .string(row.stage)), JSONMember("items_per_s", .number(String(Int(row.itemsPerSecond))))]
+                if let p50 = row.p50, let p99 = row.p99 {
+                    members += [JSONMember("p50_us", .number(f(p50, 0))), JSONMember("p99_us", .number(f(p99, 0)))]
+                }
+                if let name = row.reference, let rate = row.referenceItemsPerSecond {
+                    members += [JSONMember("reference", .string(name)), JSONMember("reference_items_per_s", .number(String(Int(rate)))),
+                                JSONMember("ratio", .number(f(row.itemsPerSecond / rate, 2)))]
+                }
+                return .object(members)
             })),
         ])
         try (json.jsonText + "\n").write(toFile: jsonPath, atomically: true, encoding: .utf8)
