@@ -78,6 +78,58 @@ struct TableBench {
         return (Double(n) / (now() - start), latencies.sorted())
     }
 
+    /// Loads `items` generated on the fly (no data set in memory) in commits of 1000,
+    /// then reads 10,000 random items and 2,000 groups: cost per item and peak RSS as the
+    /// table grows far past its memtable (the 20M-item check of docs/performance.md).
+    func scale() throws -> [Row] {
+        let (catalog, table) = try freshTable("Scale")
+        var generator = SampleItems(seed: seed)
+        let decoder = ItemDecoder(spelling: .plain)
+        let out = ByteBuffer(capacity: 1024)
+        var batch: [WriteOperation] = []
+        batch.reserveCapacity(1000)
+        let start = now()
+        for i in 0..<items {
+            out.removeAll()
+            generator.writePlain(i, into: out)
+            var item = try decoder.decodeItem(out.bytes)
+            item["grp"] = .s("g\(i / 16)")
+            batch.append(.put(item, condition: nil))
+            if batch.count == 1000 || i == items - 1 {
+                _ = try table.write(batch)
+                batch.removeAll(keepingCapacity: true)
+            }
+            if i % 1_000_000 == 999_999 {
+                Console.writeStderr("ferry-bench: \(i + 1) items, \(Int(Double(i + 1) / (now() - start))) items/s, peak RSS \(Int(peakRSSMegabytes())) MB\n")
+            }
+        }
+        let loadRate = Double(items) / (now() - start)
+        try table.close()
+        let reader = try catalog.openForWriting("Scale", program: "ferry-bench")
+        var random = SampleItems(seed: seed &+ 7)
+        let readStart = now()
+        for _ in 0..<10_000 {
+            let k = Int(random.nextRandom() % UInt64(items))
+            guard try reader.getItem(Item([("grp", .s("g\(k / 16)")), ("sk", .n(DynamoNumber(k)))])) != nil else {
+                throw BenchError.countMismatch(stage: "get", expected: 1, got: 0)
+            }
+        }
+        let getRate = 10_000 / (now() - readStart)
+        let queryStart = now()
+        var returned = 0
+        for _ in 0..<2_000 {
+            var request = ReadRequest()
+            let g = Int(random.nextRandom() % UInt64(max(1, items / 16)))
+            request.keyCondition = try KeyConditionExpression("grp = :g", context: ExpressionContext(values: [":g": .s("g\(g)")]))
+            returned += try reader.read(request).count
+        }
+        let queryRate = Double(returned) / (now() - queryStart)
+        try reader.close()
+        return [Row(stage: "load \(items) items x1000", itemsPerSecond: loadRate, p50: nil, p99: nil, reference: nil, referenceItemsPerSecond: nil),
+                Row(stage: "then get", itemsPerSecond: getRate, p50: nil, p99: nil, reference: nil, referenceItemsPerSecond: nil),
+                Row(stage: "then query (16 items)", itemsPerSecond: queryRate, p50: nil, p99: nil, reference: nil, referenceItemsPerSecond: nil)]
+    }
+
     func run() throws -> [Row] {
         let all = try sampleItems()
         var rows: [Row] = []

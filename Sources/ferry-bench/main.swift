@@ -17,7 +17,7 @@ let spec = CommandSpec(
         OptionSpec("--dir", value: "<folder>", help: "Where the data set is generated and kept (default bench-data)."),
         OptionSpec("--json", value: "<file>", help: "Also write the results as JSON to this file."),
         OptionSpec("--seed", value: "<n>", help: "Generator seed (default 1)."),
-        OptionSpec("--stage", value: "<name>", help: "Run only this stage (repeatable): parse-plain, parse-typed, write-typed, expressions, gunzip, gzip, s3, table.", repeatable: true),
+        OptionSpec("--stage", value: "<name>", help: "Run only this stage (repeatable): parse-plain, parse-typed, write-typed, expressions, gunzip, gzip, s3, table, table-scale (not in the default set).", repeatable: true),
         OptionSpec("--s3-bytes", value: "<n>", help: "Size of the file for the ferry-s3 cp stage (default 1 GiB)."),
         OptionSpec("--s3-keys", value: "<n>", help: "Keys for the ferry-s3 listing stage (default 100000)."),
         OptionSpec("--no-references", help: "Time Ferry's stages only (for profiling)."),
@@ -42,18 +42,20 @@ CommandLineTool.main(spec) { args in
     try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
     let plain = "\(dir)/plain-\(items)-\(seed).jsonl", typed = "\(dir)/typed-\(items)-\(seed).jsonl"
     let plainGz = plain + ".gz"
-    if fileSize(plainGz) == 0 || fileSize(typed) == 0 {
+    // The table stages make their own items; the scaling run needs no files at all.
+    let needsDataSet = args.values("--stage").isEmpty || args.values("--stage").contains { !["table", "table-scale", "s3"].contains($0) }
+    if needsDataSet && (fileSize(plainGz) == 0 || fileSize(typed) == 0) {
         Console.writeStderr("ferry-bench: generating \(items) items in \(dir)/ ...\n")
         try SampleItems.generate(count: items, seed: seed, plainPath: plain, typedPath: typed)
         _ = try timeShell("gzip -6 -c '\(plain)' > '\(plainGz)'")
     }
     let plainBytes = Double(fileSize(plain)), typedBytes = Double(fileSize(typed))
-    Console.writeStderr("ferry-bench: \(items) items; plain \(Int(plainBytes) / items) B/item, typed \(Int(typedBytes) / items) B/item; \(runs) runs each\n")
+    if needsDataSet { Console.writeStderr("ferry-bench: \(items) items; plain \(Int(plainBytes) / items) B/item, typed \(Int(typedBytes) / items) B/item; \(runs) runs each\n") }
 
     let pythonLoads = "python3 -c 'import sys, json\nfor line in sys.stdin: json.loads(line)'"
     var rows: [Row] = []
 
-    let stageNames = ["parse-plain", "parse-typed", "write-typed", "expressions", "gunzip", "gzip", "s3", "table"]
+    let stageNames = ["parse-plain", "parse-typed", "write-typed", "expressions", "gunzip", "gzip", "s3", "table", "table-scale"]
     let selected = args.values("--stage")
     for name in selected where !stageNames.contains(name) {
         throw UsageError.invalidValue(option: "--stage", value: name, expected: "one of \(stageNames.joined(separator: ", "))")
@@ -169,8 +171,9 @@ CommandLineTool.main(spec) { args in
         }
     }
     var tableRows: [TableBench.Row] = []
-    if selected.isEmpty || selected.contains("table") {
-        tableRows = try TableBench(dir: dir, items: items, seed: seed, runs: runs, withReferences: withReferences).run()
+    if selected.isEmpty || selected.contains("table") || selected.contains("table-scale") {
+        let bench = TableBench(dir: dir, items: items, seed: seed, runs: runs, withReferences: withReferences)
+        tableRows = selected.contains("table-scale") ? try bench.scale() : try bench.run()
         table += "\n" + pad("table engine", 26) + pad("items/s", 12, left: true) + pad("p50 us", 9, left: true) + pad("p99 us", 9, left: true)
             + "   " + pad("reference", 32) + pad("ref items/s", 12, left: true) + pad("ratio", 8, left: true) + "\n"
         for row in tableRows {
