@@ -112,9 +112,6 @@ extension Table {
     private func queryRange(_ condition: KeyConditionExpression, keyspace: UInt8, keys: KeySchema,
                             indexName: String?) throws -> ([UInt8], [UInt8]?) {
         guard condition.partitionName == keys.partition.name else {
-            if condition.sortName == keys.partition.name || keys.sort?.name == condition.partitionName {
-                throw DynamoDBError.validation("Query condition missed key schema element: \(keys.partition.name)")
-            }
             throw DynamoDBError.validation("Query condition missed key schema element: \(keys.partition.name)")
         }
         guard condition.partitionValue.typeName == keys.partition.type.rawValue else {
