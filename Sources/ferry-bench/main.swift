@@ -165,7 +165,7 @@ CommandLineTool.main(spec) { args in
         table += "\n" + pad("object store", 26) + pad("rate", 12, left: true) + "   " + pad("reference", 24)
             + pad("ref rate", 9, left: true) + pad("ratio", 8, left: true) + pad("peak RSS", 10, left: true) + pad("ref RSS", 9, left: true) + "\n"
         for row in s3Rows {
-            table += pad(row.stage, 26) + pad(f(row.rate) + " " + (row.unit == "MB/s" ? "MB/s" : "k/s"), 12, left: true) + "   "
+            table += pad(row.stage, 26) + pad(row.unit == "MB/s" ? f(row.rate) + " MB/s" : String(Int(row.rate)) + " keys/s", 14, left: true) + "   "
                 + pad(row.reference, 24) + pad(f(row.referenceRate), 9, left: true) + pad(f(row.rate / row.referenceRate, 2) + "x", 8, left: true)
                 + pad(f(row.peakMB, 0) + " MB", 10, left: true) + pad(f(row.referencePeakMB, 0) + " MB", 9, left: true) + "\n"
         }
