@@ -162,7 +162,7 @@ CommandLineTool.main(spec) { args in
         s3Rows = try ObjectStoreBench(dir: dir, tool: tool, bytes: try args.int("--s3-bytes", default: 1 << 30, range: 1...Int.max),
                                       keys: try args.int("--s3-keys", default: 100_000, range: 1...10_000_000), runs: runs).run()
         Console.writeStderr("ferry-bench: object store done\n")
-        table += "\n" + pad("object store", 26) + pad("rate", 12, left: true) + "   " + pad("reference", 24)
+        table += "\n" + pad("object store", 26) + pad("rate", 14, left: true) + "   " + pad("reference", 24)
             + pad("ref rate", 9, left: true) + pad("ratio", 8, left: true) + pad("peak RSS", 10, left: true) + pad("ref RSS", 9, left: true) + "\n"
         for row in s3Rows {
             table += pad(row.stage, 26) + pad(row.unit == "MB/s" ? f(row.rate) + " MB/s" : String(Int(row.rate)) + " keys/s", 14, left: true) + "   "
