@@ -42,21 +42,25 @@ extension RunCursor: EntryCursor {
 }
 
 /// Merges cursors over the same key space, newest source first: each key appears once,
-/// with the newest source's entry; tombstones hide older values and are not returned.
-/// Bounded to [lower, upper) in either direction.
+/// with the newest source's entry; tombstones hide older values and are not returned
+/// (unless `keepTombstones`, for compaction). Bounded to [lower, upper) either way.
 final class MergedCursor {
     private let sources: [EntryCursor]
     private let forward: Bool
     private let lower: [UInt8]
     private let upper: [UInt8]?
+    private let keepTombstones: Bool
     private(set) var key: [UInt8]? = nil
     private(set) var value: [UInt8] = []
+    /// The current entry is a tombstone (only with `keepTombstones`).
+    private(set) var tombstone = false
 
-    init(sources: [EntryCursor], forward: Bool, lower: [UInt8], upper: [UInt8]?) throws {
+    init(sources: [EntryCursor], forward: Bool, lower: [UInt8], upper: [UInt8]?, keepTombstones: Bool = false) throws {
         self.sources = sources
         self.forward = forward
         self.lower = lower
         self.upper = upper
+        self.keepTombstones = keepTombstones
         try step()
     }
 
@@ -83,9 +87,10 @@ final class MergedCursor {
             if !forward, KeyOrder.compare(found, lower) < 0 { key = nil; return }
             let winningValue = winner.currentValue
             for source in sources where source.currentKey == found { try source.advance() }
-            if let winningValue {
+            if winningValue != nil || keepTombstones {
                 key = found
-                value = winningValue
+                value = winningValue ?? []
+                tombstone = winningValue == nil
                 return
             }
         }

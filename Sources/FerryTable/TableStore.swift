@@ -94,27 +94,19 @@ public final class TableStore: @unchecked Sendable {
     /// Reads every block of every run and every log record, checking each checksum,
     /// without the lock (a writer may be running). Damage throws with file and offset.
     public static func verify(folder path: String) throws -> (runs: Int, entries: Int, logs: Int, commits: Int) {
-        guard let folder = try Directory.open(path) else { throw IOError.openFailed(path: path, errno: ENOENT) }
-        var attempt = 0
-        while true {
-            attempt += 1
-            do {
-                let manifest = try Manifest.read(folder)
-                var entries = 0
-                for number in manifest.runs {
-                    let run = try SortedRun(path: folder.child(StoreEngine.runName(number)))
-                    try run.verify()
-                    entries += run.count
-                }
-                var commits = 0
-                let logs = try StoreEngine.logNumbers(in: folder).filter { $0 >= manifest.logNumber }
-                for number in logs {
-                    commits += try WALReader.read(path: folder.child(StoreEngine.logName(number))).records.count
-                }
-                return (manifest.runs.count, entries, logs.count, commits)
-            } catch IOError.openFailed(_, let code) where code == ENOENT && attempt < 20 {
-                continue
+        try StoreEngine.withCurrentManifest(path) { folder, manifest in
+            var entries = 0
+            for number in manifest.runs {
+                let run = try SortedRun(path: folder.child(StoreEngine.runName(number)))
+                try run.verify()
+                entries += run.count
             }
+            var commits = 0
+            let logs = try StoreEngine.logNumbers(in: folder).filter { $0 >= manifest.logNumber }
+            for number in logs {
+                commits += try WALReader.read(path: folder.child(StoreEngine.logName(number))).records.count
+            }
+            return (manifest.runs.count, entries, logs.count, commits)
         }
     }
 }
@@ -416,45 +408,27 @@ final class StoreEngine: @unchecked Sendable {
         do {
             let cursors: [EntryCursor] = inputs.reversed().map { RunCursor(run: $0.run, forward: true) }
             for case let cursor as RunCursor in cursors { try cursor.seek([]) }
-            let dropTombstones = range.lowerBound == 0
-            try Self.mergeAll(cursors) { key, value in
-                if value == nil && dropTombstones { return }
-                try writer.add(RunEntry(key: key, value: value))
+            // Tombstones go only when nothing older than the merged runs can hold the key.
+            let merged = try MergedCursor(sources: cursors, forward: true, lower: [], upper: nil, keepTombstones: range.lowerBound != 0)
+            while let key = merged.key {
+                try writer.add(RunEntry(key: key, value: merged.tombstone ? nil : merged.value))
+                try merged.step()
             }
             try writer.finish()
         } catch {
             writer.abandon()
             throw error
         }
-        let merged = try SortedRun(path: folder.child(Self.runName(number)))
+        let output = try SortedRun(path: folder.child(Self.runName(number)))
         state.lock()
         // Flushes append runs only from this thread, so `range` still names the inputs.
         let numbers = Array(runs[..<range.lowerBound].map(\.number)) + [number]
         state.unlock()
         try Manifest(logNumber: manifestLog, runs: numbers, stats: lastManifestStats).write(folder)
         state.lock()
-        runs.replaceSubrange(range, with: [(number, merged)])
+        runs.replaceSubrange(range, with: [(number, output)])
         state.unlock()
         for input in inputs { _ = try folder.removeFile(Self.runName(input.number)) }
-    }
-
-    /// Every key once, newest source first, tombstones included (for compaction).
-    static func mergeAll(_ sources: [EntryCursor], _ body: ([UInt8], [UInt8]?) throws -> Void) throws {
-        while true {
-            var best: [UInt8]? = nil
-            var winner: EntryCursor? = nil
-            for source in sources {
-                guard let k = source.currentKey else { continue }
-                if best == nil || KeyOrder.compare(k, best!) < 0 {
-                    best = k
-                    winner = source
-                }
-            }
-            guard let key = best, let winner else { return }
-            let value = winner.currentValue
-            for source in sources where source.currentKey == key { try source.advance() }
-            try body(key, value)
-        }
     }
 
     // MARK: Reads
@@ -496,24 +470,30 @@ final class StoreEngine: @unchecked Sendable {
     /// record is a commit still being written, and is left out). A file the writer
     /// deletes between reading the manifest and opening it (a flush or compaction just
     /// finished) means a newer manifest exists: start again.
-    public static func readSnapshot(folder path: String) throws -> StoreSnapshot {
+    static func readSnapshot(folder path: String) throws -> StoreSnapshot {
+        try withCurrentManifest(path) { folder, manifest in
+            let runs = try manifest.runs.map { try SortedRun(path: folder.child(runName($0))) }
+            var memtable = Memtable()
+            var stats = manifest.stats
+            for number in try logNumbers(in: folder).filter({ $0 >= manifest.logNumber }) {
+                let logPath = folder.child(logName(number))
+                for record in try WALReader.read(path: logPath).records {
+                    try apply(record, path: logPath, to: &memtable, stats: &stats)
+                }
+            }
+            return StoreSnapshot(memtables: [memtable], runs: runs.reversed(), stats: stats)
+        }
+    }
+
+    /// Runs `body` on the table's current manifest, without the lock, starting again
+    /// when a file it names is gone (the writer switched manifests meanwhile).
+    static func withCurrentManifest<T>(_ path: String, _ body: (Directory, Manifest) throws -> T) throws -> T {
         guard let folder = try Directory.open(path) else { throw IOError.openFailed(path: path, errno: ENOENT) }
         var attempt = 0
         while true {
             attempt += 1
             do {
-                let manifest = try Manifest.read(folder)
-                let runs = try manifest.runs.map { try SortedRun(path: folder.child(runName($0))) }
-                var memtable = Memtable()
-                var stats = manifest.stats
-                let logs = try logNumbers(in: folder).filter { $0 >= manifest.logNumber }
-                for number in logs {
-                    let logPath = folder.child(logName(number))
-                    for record in try WALReader.read(path: logPath).records {
-                        try apply(record, path: logPath, to: &memtable, stats: &stats)
-                    }
-                }
-                return StoreSnapshot(memtables: [memtable], runs: runs.reversed(), stats: stats)
+                return try body(folder, try Manifest.read(folder))
             } catch IOError.openFailed(_, let code) where code == ENOENT && attempt < 20 {
                 continue
             }

@@ -47,20 +47,7 @@ public enum TestSupport {
         process.arguments = [url.path]
         process.environment = environment
         process.currentDirectoryURL = directory
-        let output = Pipe(), errors = Pipe()
-        process.standardOutput = output
-        process.standardError = errors
-        try process.run()
-        let group = DispatchGroup()
-        nonisolated(unsafe) var outData = Data(), errData = Data()
-        group.enter()
-        DispatchQueue.global().async { outData = output.fileHandleForReading.readDataToEndOfFile(); group.leave() }
-        group.enter()
-        DispatchQueue.global().async { errData = errors.fileHandleForReading.readDataToEndOfFile(); group.leave() }
-        process.waitUntilExit()
-        group.wait()
-        return Result(status: process.terminationStatus, stdout: String(decoding: outData, as: UTF8.self),
-                      stderr: String(decoding: errData, as: UTF8.self), stdoutBytes: [UInt8](outData))
+        return try runToEnd(process, stdin: [])
     }
 
     /// Runs a built executable with `stdin` as input and waits for it.
@@ -71,6 +58,11 @@ public enum TestSupport {
         process.arguments = arguments
         if let environment { process.environment = environment }
         if let currentDirectory { process.currentDirectoryURL = currentDirectory }
+        return try runToEnd(process, stdin: stdin)
+    }
+
+    /// Starts `process` with pipes, feeds `stdin`, and waits for it and its output.
+    static func runToEnd(_ process: Process, stdin: [UInt8]) throws -> Result {
         let input = Pipe(), output = Pipe(), errors = Pipe()
         process.standardInput = input
         process.standardOutput = output
