@@ -26,8 +26,8 @@ let package = Package(
         .target(name: "FerryTableService", dependencies: ["FerryTable", "FerryExpressions", "FerryValues", "FerryIO"]),
         // S3 semantics over plain files: buckets, objects, sidecar metadata, listing.
         .target(name: "FerryObjectStore", dependencies: ["FerryValues", "FerryIO"]),
-        // Stream stages over the values: record streams, rejects (later: loader, exporter).
-        .target(name: "FerryPipeline", dependencies: ["FerryValues", "FerryIO"]),
+        // Stream stages over the values: record streams, transform steps, rejects (later: loader, exporter).
+        .target(name: "FerryPipeline", dependencies: ["FerryExpressions", "FerryValues", "FerryIO"]),
         // Shared command-line kit: options, help, exit codes, progress, data folder.
         .target(name: "FerryCLI", dependencies: ["FerryValues", "FerryIO"]),
 

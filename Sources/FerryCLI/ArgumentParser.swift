@@ -33,6 +33,8 @@ public struct ParsedArguments: Sendable {
     public private(set) var values: [String: [String]] = [:]
     public private(set) var flags: Set<String> = []
     public private(set) var positionals: [String] = []
+    /// Every option value in command-line order (for steps whose order matters).
+    public private(set) var ordered: [(name: String, value: String)] = []
 
     public func flag(_ name: String) -> Bool { flags.contains(name) }
     public func value(_ name: String) -> String? { values[name]?.last }
@@ -107,6 +109,7 @@ public struct ParsedArguments: Sendable {
             }
             if parsed.values[name] != nil && !option.repeatable { throw UsageError.repeated(name) }
             parsed.values[name, default: []].append(value)
+            parsed.ordered.append((name, value))
             if option.takesMany && inlineValue == nil {
                 while i < arguments.count, !arguments[i].hasPrefix("--") {
                     parsed.values[name, default: []].append(arguments[i])

@@ -13,14 +13,19 @@ public final class StreamTranscoder {
         public var input: ItemSpelling
         public var plainOutput: Bool
         public var threads: Int
-        public init(input: ItemSpelling = .auto, plainOutput: Bool = false, threads: Int = 1) {
+        /// Applied to each item in order (ferry-transform's --where, --set, ...).
+        public var steps: [TransformStep]
+        public init(input: ItemSpelling = .auto, plainOutput: Bool = false, threads: Int = 1, steps: [TransformStep] = []) {
             self.input = input
             self.plainOutput = plainOutput
             self.threads = threads
+            self.steps = steps
         }
     }
 
     public private(set) var itemCount = 0
+    /// Items a --where step dropped.
+    public private(set) var droppedCount = 0
     public private(set) var controlCount = 0
     private let output: OutputWriter
     private let rejects: RejectWriter
@@ -40,6 +45,7 @@ public final class StreamTranscoder {
         var bytes: [UInt8] = []
         var rejects: [Reject] = []
         var items = 0
+        var dropped = 0
         var controls = 0
         var inputBytes = 0
     }
@@ -59,7 +65,7 @@ public final class StreamTranscoder {
             makeWorker: {
                 let decoder = ItemDecoder(spelling: options.input)
                 let out = ByteBuffer(capacity: 2 << 20)
-                return { block in Self.transcode(block, decoder: decoder, out: out, plain: options.plainOutput) }
+                return { block in Self.transcode(block, decoder: decoder, out: out, plain: options.plainOutput, steps: options.steps) }
             },
             consume: { (block: Block) in
                 for reject in block.rejects {
@@ -70,13 +76,14 @@ public final class StreamTranscoder {
                 output.buffer.append(block.bytes)
                 try output.recordEnded()
                 itemCount += block.items
+                droppedCount += block.dropped
                 controlCount += block.controls
                 onProgress(block.items, block.inputBytes)
             })
     }
 
     /// One block on a worker thread.
-    static func transcode(_ block: LineBlock, decoder: ItemDecoder, out: ByteBuffer, plain: Bool) -> Block {
+    static func transcode(_ block: LineBlock, decoder: ItemDecoder, out: ByteBuffer, plain: Bool, steps: [TransformStep]) -> Block {
         var result = Block()
         if let line = block.overlongLine {
             result.rejects.append(Reject(line: line, reason: "line is longer than the limit of \(LineReader.defaultMaxLineLength) bytes", record: []))
@@ -87,7 +94,14 @@ public final class StreamTranscoder {
             let mark = out.count
             do {
                 switch try decoder.decodeRecord(line) {
-                case let .item(item):
+                case var .item(item):
+                    var kept = true
+                    for step in steps where kept { kept = try step.apply(&item) }
+                    guard kept else {
+                        result.dropped += 1
+                        return
+                    }
+                    if !steps.isEmpty { try ItemRules.validate(item) }
                     try ItemRules.checkSize(item)
                     if plain { ItemEncoder.writePlain(item, into: out) } else { ItemEncoder.writeTyped(item, into: out) }
                     out.append(UInt8(ascii: "\n"))

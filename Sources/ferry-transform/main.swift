@@ -8,10 +8,17 @@ import FerryValues
 
 let spec = CommandSpec(
     name: "ferry-transform",
-    summary: "Normalise a stream of DynamoDB items: check each item, write it typed or plain.",
-    usage: "ferry-transform [--plain] [--input auto|typed|plain] [--rejects <file>] [--max-errors <n>] [--threads <n>] [<file> ...]",
+    summary: "Filter and reshape a stream of DynamoDB items, check each one, write it typed or plain.",
+    usage: "ferry-transform [--where <cond>] [--set <assignments>] [--remove <paths>] [--rename <old=new>] [--project <paths>] [--values <json>] [--names <json>] [--plain] [--input auto|typed|plain] [--rejects <file>] [--max-errors <n>] [--threads <n>] [<file> ...]",
     arguments: [("<file>", "NDJSON input, gzip or not; '-' or none reads stdin.")],
     options: [
+        OptionSpec("--where", value: "<cond>", help: "Keep only items for which the condition holds (ETL expression).", repeatable: true),
+        OptionSpec("--set", value: "<assignments>", help: "Set attributes: 'a = expr, b = expr' (ETL expression).", repeatable: true),
+        OptionSpec("--remove", value: "<paths>", help: "Remove attributes: 'a, b.c, tags[0]'.", repeatable: true),
+        OptionSpec("--rename", value: "<old=new>", help: "Rename a top-level attribute.", repeatable: true),
+        OptionSpec("--project", value: "<paths>", help: "Keep only these attributes or paths: 'a, b.c'.", repeatable: true),
+        OptionSpec("--values", value: "<json>", help: "Values for :placeholders: '{\":min\": 10}' (plain or typed JSON).", repeatable: true),
+        OptionSpec("--names", value: "<json>", help: "Names for #placeholders: '{\"#s\": \"status\"}'.", repeatable: true),
         OptionSpec("--plain", help: "Write plain JSON ({\"id\":\"1\"}) instead of typed ({\"Item\":{\"id\":{\"S\":\"1\"}}})."),
         OptionSpec("--input", value: "<spelling>", help: "How items are spelled: auto (default, per line), typed or plain."),
         OptionSpec("--rejects", value: "<file>", help: "Write rejected records here as ferry:reject lines (default: report on stderr)."),
@@ -23,8 +30,11 @@ let spec = CommandSpec(
         "ferry-transform items.jsonl.gz > typed.jsonl",
         "ferry-transform --plain < export.json",
         "ferry-transform --rejects bad.jsonl --max-errors 100 a.jsonl b.jsonl",
+        "ferry-transform --where 'age >= :adult' --values '{\":adult\": 18}' --set 'email = lower(email), seen = now()' --remove note",
     ],
-    notes: ["Lines whose first key starts with \"ferry:\" (barriers, backup headers) are copied through unchanged."]
+    notes: ["Steps (--where, --set, --remove, --rename, --project) run in command-line order on each item, in the expression language's ETL mode (docs/expressions.md): reserved words are plain names, JSON literals and functions such as lower(), to_number(), concat() are allowed.",
+            "An item a step fails on (to_number(\"abc\")) is rejected with its position; the rest go on.",
+            "Lines whose first key starts with \"ferry:\" (barriers, backup headers) are copied through unchanged."]
 )
 
 CommandLineTool.main(spec) { args in
@@ -33,6 +43,10 @@ CommandLineTool.main(spec) { args in
     let maxErrors = args.value("--max-errors") == nil ? nil : try args.int("--max-errors", default: 0)
     let files = args.positionals.isEmpty ? ["-"] : args.positionals
     let threads = try args.threadCount()
+    let steps: [TransformStep]
+    do { steps = try TransformStep.parse(args.ordered) } catch let error as TransformStepError {
+        throw UsageError.other("\(error)")
+    }
 
     let rejectOutput = try args.value("--rejects").map { OutputWriter(sink: try FileSink(path: $0)) }
     let rejects = RejectWriter(output: rejectOutput, limit: maxErrors) { console.note($0) }
@@ -40,7 +54,7 @@ CommandLineTool.main(spec) { args in
     let progress = ProgressReporter(label: spec.name, forced: args.flag("--progress"))
     let transcoder = StreamTranscoder(
         output: output, rejects: rejects,
-        options: .init(input: input, plainOutput: args.flag("--plain"), threads: threads),
+        options: .init(input: input, plainOutput: args.flag("--plain"), threads: threads, steps: steps),
         onProgress: { progress.add(items: $0, bytes: $1) })
 
     progress.begin()
