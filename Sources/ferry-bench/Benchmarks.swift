@@ -81,6 +81,20 @@ enum Stages {
         return count
     }
 
+    /// ferry-transform with two steps (keep adults, lower-case the email) from the plain
+    /// file to /dev/null, plain out, as `jq -c 'select(.age >= 18) | .email |= ascii_downcase'`.
+    static func transformTwoSteps(path: String, threads: Int) throws -> Int {
+        let steps = try TransformStep.parse([("--where", "age >= :adult"), ("--values", #"{":adult": 18}"#),
+                                             ("--set", "email = lower(email)")])
+        let output = OutputWriter(sink: try FileSink(path: "/dev/null"))
+        let rejects = RejectWriter(output: nil, limit: nil) { _ in }
+        let transcoder = StreamTranscoder(output: output, rejects: rejects,
+                                          options: .init(input: .plain, plainOutput: true, threads: threads, steps: steps))
+        try transcoder.run(try FileSource(path: path))
+        try output.finish()
+        return transcoder.itemCount + transcoder.droppedCount
+    }
+
     /// The expressions of the expression stage, compiled once.
     static func benchExpressions() throws -> (ConditionExpression, UpdateExpression) {
         let context = ExpressionContext(values: [

@@ -17,7 +17,7 @@ let spec = CommandSpec(
         OptionSpec("--dir", value: "<folder>", help: "Where the data set is generated and kept (default bench-data)."),
         OptionSpec("--json", value: "<file>", help: "Also write the results as JSON to this file."),
         OptionSpec("--seed", value: "<n>", help: "Generator seed (default 1)."),
-        OptionSpec("--stage", value: "<name>", help: "Run only this stage (repeatable): parse-plain, parse-typed, write-typed, expressions, gunzip, gzip, s3, table, table-scale (not in the default set).", repeatable: true),
+        OptionSpec("--stage", value: "<name>", help: "Run only this stage (repeatable): parse-plain, parse-typed, write-typed, expressions, transform, gunzip, gzip, s3, table, table-scale (not in the default set).", repeatable: true),
         OptionSpec("--s3-bytes", value: "<n>", help: "Size of the file for the ferry-s3 cp stage (default 1 GiB)."),
         OptionSpec("--s3-keys", value: "<n>", help: "Keys for the ferry-s3 listing stage (default 100000)."),
         OptionSpec("--no-references", help: "Time Ferry's stages only (for profiling)."),
@@ -55,7 +55,7 @@ CommandLineTool.main(spec) { args in
     let pythonLoads = "python3 -c 'import sys, json\nfor line in sys.stdin: json.loads(line)'"
     var rows: [Row] = []
 
-    let stageNames = ["parse-plain", "parse-typed", "write-typed", "expressions", "gunzip", "gzip", "s3", "table", "table-scale"]
+    let stageNames = ["parse-plain", "parse-typed", "write-typed", "expressions", "transform", "gunzip", "gzip", "s3", "table", "table-scale"]
     let selected = args.values("--stage")
     for name in selected where !stageNames.contains(name) {
         throw UsageError.invalidValue(option: "--stage", value: name, expected: "one of \(stageNames.joined(separator: ", "))")
@@ -130,6 +130,13 @@ CommandLineTool.main(spec) { args in
             _ = try Stages.applyUpdate(&owned, update)
         }
     }
+
+    try measure("transform", "transform, 2 steps", bytes: plainBytes, references: [
+        Reference(name: "jq, same 2 steps", command: "jq -c 'select(.age >= 18) | .email |= ascii_downcase' '\(plain)' > /dev/null"),
+    ], variants: [
+        (", 1 thread", { try expectCount("transform", try Stages.transformTwoSteps(path: plain, threads: 1)) }),
+        (", \(threads) threads", { try expectCount("transform", try Stages.transformTwoSteps(path: plain, threads: threads)) }),
+    ])
 
     try measure("gunzip", "gunzip", bytes: plainBytes, references: [
         Reference(name: "zcat", command: "zcat '\(plainGz)' > /dev/null"),
