@@ -9,7 +9,7 @@ import FerryValues
 let spec = CommandSpec(
     name: "ferry-transform",
     summary: "Filter and reshape a stream of DynamoDB items, check each one, write it typed or plain.",
-    usage: "ferry-transform [--where <cond>] [--set <assignments>] [--remove <paths>] [--rename <old=new>] [--project <paths>] [--values <json>] [--names <json>] [--plain] [--input auto|typed|plain] [--rejects <file>] [--max-errors <n>] [--threads <n>] [<file> ...]",
+    usage: "ferry-transform [<step> ...] [--plain] [--input auto|typed|plain] [--rejects <file>] [--max-errors <n>] [--threads <n>] [<file> ...]",
     arguments: [("<file>", "NDJSON input, gzip or not; '-' or none reads stdin.")],
     options: [
         OptionSpec("--where", value: "<cond>", help: "Keep only items for which the condition holds (ETL expression).", repeatable: true),
@@ -32,7 +32,8 @@ let spec = CommandSpec(
         "ferry-transform --rejects bad.jsonl --max-errors 100 a.jsonl b.jsonl",
         "ferry-transform --where 'age >= :adult' --values '{\":adult\": 18}' --set 'email = lower(email), seen = now()' --remove note",
     ],
-    notes: ["Steps (--where, --set, --remove, --rename, --project) run in command-line order on each item, in the expression language's ETL mode (docs/expressions.md): reserved words are plain names, JSON literals and functions such as lower(), to_number(), concat() are allowed.",
+    notes: ["<step> is --where, --set, --remove, --rename or --project with its text; --values and --names give their placeholders.",
+            "Steps (--where, --set, --remove, --rename, --project) run in command-line order on each item, in the expression language's ETL mode (docs/expressions.md): reserved words are plain names, JSON literals and functions such as lower(), to_number(), concat() are allowed.",
             "An item a step fails on (to_number(\"abc\")) is rejected with its position; the rest go on.",
             "Lines whose first key starts with \"ferry:\" (barriers, backup headers) are copied through unchanged."]
 )

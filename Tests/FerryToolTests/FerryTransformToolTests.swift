@@ -8,7 +8,7 @@ final class FerryTransformToolTests: XCTestCase {
         let r = try TestSupport.run("ferry-transform", ["--help"])
         XCTAssertEqual(r.status, 0)
         XCTAssertTrue(r.stdout.hasPrefix("OVERVIEW: "))
-        XCTAssertTrue(r.stdout.contains("USAGE: ferry-transform [--plain]"))
+        XCTAssertTrue(r.stdout.contains("USAGE: ferry-transform [<step> ...] [--plain]"))
         XCTAssertEqual(r.stderr, "")
     }
 
@@ -24,7 +24,7 @@ final class FerryTransformToolTests: XCTestCase {
         XCTAssertEqual(r.stdout, "")
         XCTAssertEqual(r.stderr, """
             ferry-transform: error: unknown option '--bach-size'
-            USAGE: ferry-transform [--plain] [--input auto|typed|plain] [--rejects <file>] [--max-errors <n>] [--threads <n>] [<file> ...]
+            USAGE: ferry-transform [<step> ...] [--plain] [--input auto|typed|plain] [--rejects <file>] [--max-errors <n>] [--threads <n>] [<file> ...]
             See 'ferry-transform --help' for more information.
 
             """)
