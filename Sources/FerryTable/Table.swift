@@ -41,8 +41,6 @@ public final class Table: @unchecked Sendable {
     private let readView: StoreSnapshot?
     private let writeLock = NSLock()
     private let decoder = ItemDecoder(spelling: .typed)
-    /// The size of the item `prepare` last validated (a put's), so it is computed once.
-    private var preparedSize = 0
 
     init(description: TableDescription, folder: Directory, store: TableStore) {
         self.description = description
@@ -149,17 +147,18 @@ public final class Table: @unchecked Sendable {
         }
         for operation in operations {
             do {
-                let (key, newItem, condition, keyItem, isUpdate, update) = try prepare(operation)
+                let prepared = try prepare(operation)
+                let key = prepared.key
                 let old = try current(key)
-                if let condition, try !condition.evaluate(old ?? Item()) {
+                if let condition = prepared.condition, try !condition.evaluate(old ?? Item()) {
                     outcomes.append(.conditionFailed(old: old))
                     continue
                 }
-                var new = newItem
-                var newSize = newItem.map { _ in preparedSize } ?? 0
-                if isUpdate {
-                    var base = old ?? keyItem
-                    if let update {
+                var new = prepared.item
+                var newSize = prepared.size
+                if prepared.isUpdate {
+                    var base = old ?? prepared.keyItem
+                    if let update = prepared.update {
                         do { try update.apply(updating: &base) } catch let e as ExpressionError { throw DynamoDBError.validation(e.description) }
                     }
                     if ItemRules.size(of: base) > ItemRules.maxItemSize {
@@ -185,22 +184,33 @@ public final class Table: @unchecked Sendable {
         return outcomes
     }
 
-    /// The key, the new item (puts), the condition, the key-only item, whether it is an
-    /// update, and the update expression.
-    private func prepare(_ operation: WriteOperation) throws
-        -> ([UInt8], Item?, ConditionExpression?, Item, Bool, UpdateExpression?) {
+    /// A write checked against the schema, before the current item is read.
+    private struct PreparedWrite {
+        var key: [UInt8]
+        /// A put's item and its size (computed once, by the validation).
+        var item: Item? = nil
+        var size = 0
+        var condition: ConditionExpression?
+        /// An update's key-only item, its starting point when the item is absent.
+        var keyItem = Item()
+        var isUpdate = false
+        var update: UpdateExpression? = nil
+    }
+
+    private func prepare(_ operation: WriteOperation) throws -> PreparedWrite {
         switch operation {
         case let .put(item, condition):
+            let size: Int
             do {
                 try schema.validateKey(of: item)
-                preparedSize = try ItemRules.validate(item)
+                size = try ItemRules.validate(item)
             } catch let e as ItemError { throw DynamoDBError.validation(e.message) }
             guard let key = tableKey(item) else { throw DynamoDBError.keyMismatch }
-            return (key, item, condition, Item(), false, nil)   // the key item only serves updates
+            return PreparedWrite(key: key, item: item, size: size, condition: condition)
         case let .delete(keyItem, condition):
             try validateKey(keyItem)
             guard let key = tableKey(keyItem) else { throw DynamoDBError.keyMismatch }
-            return (key, nil, condition, keyItem, false, nil)
+            return PreparedWrite(key: key, condition: condition)
         case let .update(keyItem, update, condition):
             try validateKey(keyItem)
             if let update {
@@ -210,7 +220,7 @@ public final class Table: @unchecked Sendable {
             }
             guard let key = tableKey(keyItem) else { throw DynamoDBError.keyMismatch }
             // Without an update expression, UpdateItem still makes sure the item exists.
-            return (key, nil, condition, keyItem, true, update)
+            return PreparedWrite(key: key, condition: condition, keyItem: keyItem, isUpdate: true, update: update)
         }
     }
 
@@ -295,7 +305,7 @@ public final class Table: @unchecked Sendable {
     /// Indexes `index`'s entries for every item (GSI backfill), in commits of 1000, then
     /// records it in the description: the description is the commit point, so a crash
     /// midway leaves entries in a key space no index owns, purged at the next open.
-    func addIndex(_ index: TableDescription.Index, newDescription: TableDescription) throws {
+    public func createIndex(_ index: TableDescription.Index, description newDescription: TableDescription) throws {
         let store = try writer()
         writeLock.lock()
         defer { writeLock.unlock() }
@@ -318,9 +328,9 @@ public final class Table: @unchecked Sendable {
         description = newDescription
     }
 
-    /// Replaces the description (throughput, a dropped index), then purges entries of key
-    /// spaces no index owns.
-    func replaceDescription(_ newDescription: TableDescription) throws {
+    /// UpdateTable without a new index: replaces the description (throughput, billing, a
+    /// dropped index), then purges entries of key spaces no index owns.
+    public func replace(description newDescription: TableDescription) throws {
         writeLock.lock()
         defer { writeLock.unlock() }
         try newDescription.write(folder)
@@ -354,18 +364,5 @@ public final class Table: @unchecked Sendable {
         writeLock.lock()
         defer { writeLock.unlock() }
         try purgeOrphanKeyspaces()
-    }
-}
-
-
-extension Table {
-    /// UpdateTable that adds a global secondary index: backfills it, then records it.
-    public func createIndex(_ index: TableDescription.Index, description newDescription: TableDescription) throws {
-        try addIndex(index, newDescription: newDescription)
-    }
-
-    /// UpdateTable without a new index: throughput, billing, a dropped index.
-    public func replace(description newDescription: TableDescription) throws {
-        try replaceDescription(newDescription)
     }
 }
