@@ -10,6 +10,8 @@ let package = Package(
         .executable(name: "ferry-bench", targets: ["ferry-bench"]),
         .executable(name: "ferry-s3", targets: ["ferry-s3"]),
         .executable(name: "ferry-table", targets: ["ferry-table"]),
+        .executable(name: "ferry-extract", targets: ["ferry-extract"]),
+        .executable(name: "ferry-load", targets: ["ferry-load"]),
     ],
     targets: [
         // The system zlib; nothing but FerryIO imports it.
@@ -26,12 +28,14 @@ let package = Package(
         .target(name: "FerryTableService", dependencies: ["FerryTable", "FerryExpressions", "FerryValues", "FerryIO"]),
         // S3 semantics over plain files: buckets, objects, sidecar metadata, listing.
         .target(name: "FerryObjectStore", dependencies: ["FerryValues", "FerryIO"]),
-        // Stream stages over the values: record streams, transform steps, rejects (later: loader, exporter).
-        .target(name: "FerryPipeline", dependencies: ["FerryExpressions", "FerryValues", "FerryIO"]),
+        // Stream stages: extractor (formats, barriers), transform steps, loader (checkpoints), rejects.
+        .target(name: "FerryPipeline", dependencies: ["FerryTable", "FerryObjectStore", "FerryExpressions", "FerryValues", "FerryIO"]),
         // Shared command-line kit: options, help, exit codes, progress, data folder.
         .target(name: "FerryCLI", dependencies: ["FerryValues", "FerryIO"]),
 
         .executableTarget(name: "ferry-transform", dependencies: ["FerryCLI", "FerryPipeline", "FerryValues", "FerryIO"]),
+        .executableTarget(name: "ferry-extract", dependencies: ["FerryCLI", "FerryPipeline", "FerryValues", "FerryIO"]),
+        .executableTarget(name: "ferry-load", dependencies: ["FerryCLI", "FerryPipeline", "FerryExpressions", "FerryTableService", "FerryTable", "FerryValues", "FerryIO"]),
         .executableTarget(name: "ferry-s3", dependencies: ["FerryCLI", "FerryObjectStore", "FerryValues", "FerryIO"]),
         .executableTarget(name: "ferry-table", dependencies: ["FerryCLI", "FerryTableService", "FerryTable", "FerryValues", "FerryIO"]),
         // Test helper: commits to a log until killed (the kill -9 test).
@@ -50,6 +54,6 @@ let package = Package(
         .testTarget(name: "FerryTableServiceTests", dependencies: ["FerryTableService", "FerryTable", "FerryExpressions", "FerryValues", "FerryTestSupport", "table-crash-writer"]),
         .testTarget(name: "FerryObjectStoreTests", dependencies: ["FerryObjectStore", "FerryValues", "FerryIO", "FerryTestSupport"]),
         .testTarget(name: "FerryCLITests", dependencies: ["FerryCLI", "FerryValues"]),
-        .testTarget(name: "FerryToolTests", dependencies: ["ferry-transform", "ferry-bench", "ferry-s3", "ferry-table", "FerryTestSupport"]),
+        .testTarget(name: "FerryToolTests", dependencies: ["ferry-transform", "ferry-extract", "ferry-load", "ferry-bench", "ferry-s3", "ferry-table", "FerryTestSupport"]),
     ]
 )

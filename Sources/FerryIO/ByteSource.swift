@@ -19,6 +19,7 @@ public final class FileSource: ByteSource {
     public let name: String
     public private(set) var bytesConsumed = 0
     private let fd: Int32
+    public var descriptor: Int32 { fd }
     private let ownsDescriptor: Bool
 
     /// Opens `path` for reading; "-" means standard input.

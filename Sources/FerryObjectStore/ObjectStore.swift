@@ -218,6 +218,30 @@ public final class ObjectStore {
         try folder.writeAtomically(name, durable: false) { sink in try bytes.withUnsafeBytes { try sink.write($0) } }
     }
 
+    /// Opens the object for streaming reads, with the info (ETag) of exactly the bytes the
+    /// source will serve: the file is opened first and its size and mtime checked against
+    /// the info, so an object replaced meanwhile is retried rather than mislabelled.
+    public func open(bucket: String, key: String) throws -> (info: ObjectInfo, source: FileSource) {
+        let bucketDir = try bucketDirectory(bucket)
+        let segments = try ObjectKey.segments(key, bucket: bucket)
+        for _ in 0..<5 {
+            let source: FileSource = try storeIO {
+                guard let folder = try existingFolder(bucketDir, segments.dropLast()),
+                      let source = try folder.openForReading(segments.last!) else {
+                    throw ObjectStoreError.noSuchKey(bucket: bucket, key: key)
+                }
+                return source
+            }
+            let info = try head(bucket: bucket, key: key)
+            var st = stat()
+            if fstat(source.descriptor, &st) == 0, Int(st.st_size) == info.size,
+               Int64(st.st_mtim.tv_sec) * 1_000_000_000 + Int64(st.st_mtim.tv_nsec) == info.modified {
+                return (info, source)
+            }
+        }
+        throw ObjectStoreError.io(IOError.readFailed(path: "s3://\(bucket)/\(key)", errno: EAGAIN))
+    }
+
     /// Writes the object (or `range` of it) to `sink`; returns its info and the bytes sent.
     @discardableResult
     public func get(bucket: String, key: String, range: ByteRange? = nil, into sink: ByteSink) throws -> (info: ObjectInfo, sent: ClosedRange<Int>?) {

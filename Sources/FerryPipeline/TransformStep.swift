@@ -34,9 +34,9 @@ public enum TransformStep: Sendable {
         }
     }
 
-    /// The steps a command line names, in its order. `options` are (option, value)
-    /// pairs as given; `--names` and `--values` apply to every step wherever they stand.
-    public static func parse(_ options: [(name: String, value: String)]) throws -> [TransformStep] {
+    /// The `--names` and `--values` of a command line as an ETL-mode context (the
+    /// loader's --update and --condition use the same options).
+    public static func placeholders(_ options: [(name: String, value: String)]) throws -> ExpressionContext {
         var context = ExpressionContext(mode: .etl)
         for (name, value) in options {
             switch name {
@@ -60,6 +60,13 @@ public enum TransformStep: Sendable {
                 break
             }
         }
+        return context
+    }
+
+    /// The steps a command line names, in its order. `options` are (option, value)
+    /// pairs as given; `--names` and `--values` apply to every step wherever they stand.
+    public static func parse(_ options: [(name: String, value: String)]) throws -> [TransformStep] {
+        let context = try placeholders(options)
         var steps: [TransformStep] = []
         for (name, value) in options {
             do {

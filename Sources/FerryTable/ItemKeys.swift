@@ -15,6 +15,11 @@ import FerryValues
 /// DO NOT CHANGE: this is the order of sorted runs on disk.
 enum ItemKeys {
     static let tableKeyspace: UInt8 = 0
+    /// Ferry's own records kept beside the items (the loader's checkpoints): never
+    /// counted, scanned or exported as items, and written in the same commits as them.
+    static let metadataKeyspace: UInt8 = 255
+
+    static func metadataKey(_ name: String) -> [UInt8] { [metadataKeyspace] + Array(name.utf8) }
 
     static func hash(_ encodedPartition: UnsafeRawBufferPointer) -> UInt32 {
         UInt32(truncatingIfNeeded: SortedRunFormat.bloomHash(encodedPartition) >> 32)

@@ -17,6 +17,9 @@ public enum WriteOperation: Sendable {
     case put(Item, condition: ConditionExpression?)
     case delete(key: Item, condition: ConditionExpression?)
     case update(key: Item, update: UpdateExpression?, condition: ConditionExpression?)
+    /// The item's attributes set on the stored item (created when absent): an UpdateItem
+    /// with `SET a = :a` for each attribute present (ferry-load --mode update).
+    case merge(Item, condition: ConditionExpression?)
 }
 
 /// What happened to one write of a batch.
@@ -129,6 +132,13 @@ public final class Table: @unchecked Sendable {
     /// before it; one fsync for all. Failed conditions and refused items are reported in
     /// the outcomes and change nothing; the rest commit together.
     public func write(_ operations: [WriteOperation]) throws -> [WriteOutcome] {
+        try write(prepared: operations.map { operation in Result { try prepare(operation) } })
+    }
+
+    /// As `write(_:)` for operations already checked by `prepare` (on any thread), plus
+    /// `metadata` records (name, value; nil deletes) committed atomically with them: the
+    /// loader's checkpoint rides in the same commit as the items it covers.
+    public func write(prepared: [Result<PreparedWrite, Error>], metadata: [(name: String, value: [UInt8]?)] = []) throws -> [WriteOutcome] {
         let store = try writer()
         writeLock.lock()
         defer { writeLock.unlock() }
@@ -139,15 +149,15 @@ public final class Table: @unchecked Sendable {
         var changes: [TableStore.Change] = []
         var delta = StoreStats()
         var outcomes: [WriteOutcome] = []
-        outcomes.reserveCapacity(operations.count)
+        outcomes.reserveCapacity(prepared.count)
         func current(_ key: [UInt8]) throws -> Item? {
             if !pending.isEmpty, let p = pending[ByteKey(key)] { return p }
             guard let bytes = try snapshot!.get(key) else { return nil }
             return try decodeStored(bytes, decoder: decoder)
         }
-        for operation in operations {
+        for result in prepared {
             do {
-                let prepared = try prepare(operation)
+                let prepared = try result.get()
                 let key = prepared.key
                 let old = try current(key)
                 if let condition = prepared.condition, try !condition.evaluate(old ?? Item()) {
@@ -156,9 +166,13 @@ public final class Table: @unchecked Sendable {
                 }
                 var new = prepared.item
                 var newSize = prepared.size
-                if prepared.isUpdate {
+                var encoded = prepared.encoded
+                switch prepared.kind {
+                case .put, .delete:
+                    break
+                case let .update(update):
                     var base = old ?? prepared.keyItem
-                    if let update = prepared.update {
+                    if let update {
                         do { try update.apply(updating: &base) } catch let e as ExpressionError { throw DynamoDBError.validation(e.description) }
                     }
                     if ItemRules.size(of: base) > ItemRules.maxItemSize {
@@ -166,13 +180,25 @@ public final class Table: @unchecked Sendable {
                     }
                     do { newSize = try ItemRules.validate(base) } catch let e as ItemError { throw DynamoDBError.validation(e.message) }
                     new = base
+                    encoded = nil
+                case let .merge(attributes):
+                    var base = old ?? Item()
+                    for (name, value) in attributes.entries { base[name] = value }
+                    if old != nil {
+                        if ItemRules.size(of: base) > ItemRules.maxItemSize {
+                            throw DynamoDBError.validation("Item size to update has exceeded the maximum allowed size")
+                        }
+                        do { newSize = try ItemRules.validate(base) } catch let e as ItemError { throw DynamoDBError.validation(e.message) }
+                        encoded = nil
+                    }
+                    new = base
                 }
                 if let new { try checkIndexKeys(new) }
                 if old == nil && new == nil {
                     outcomes.append(.applied(old: nil, new: nil))
                     continue
                 }
-                stage(key: key, old: old, new: new, newSize: newSize, into: &changes, delta: &delta)
+                stage(key: key, old: old, new: new, newSize: newSize, encoded: encoded, into: &changes, delta: &delta)
                 pending[ByteKey(key)] = .some(new)
                 outcomes.append(.applied(old: old, new: new))
             } catch {
@@ -180,37 +206,61 @@ public final class Table: @unchecked Sendable {
             }
         }
         snapshot = nil
+        for (name, value) in metadata { changes.append((ItemKeys.metadataKey(name), value)) }
         try store.commit(changes, delta: delta)
         return outcomes
     }
 
-    /// A write checked against the schema, before the current item is read.
-    private struct PreparedWrite {
+    /// Metadata records whose names start with `prefix`, in name order.
+    public func metadata(prefix: String) throws -> [(name: String, value: [UInt8])] {
+        let lower = ItemKeys.metadataKey(prefix)
+        var out: [(name: String, value: [UInt8])] = []
+        try snapshot().scan(lower: lower, upper: nil) { key, value in
+            guard key.starts(with: lower) else { return false }
+            out.append((String(decoding: key.dropFirst(), as: UTF8.self), value))
+            return true
+        }
+        return out
+    }
+
+    /// A write checked against the schema, before the current item is read: made by
+    /// `prepare` on any thread, applied by `write(prepared:)` in order.
+    public struct PreparedWrite: Sendable {
+        enum Kind: Sendable {
+            case put, delete
+            case update(UpdateExpression?)
+            case merge(Item)
+        }
+        var kind: Kind
         var key: [UInt8]
-        /// A put's item and its size (computed once, by the validation).
+        /// A put's (or a new merged item's) item, size and stored bytes, computed once.
         var item: Item? = nil
         var size = 0
+        var encoded: [UInt8]? = nil
         var condition: ConditionExpression?
         /// An update's key-only item, its starting point when the item is absent.
         var keyItem = Item()
-        var isUpdate = false
-        var update: UpdateExpression? = nil
     }
 
-    private func prepare(_ operation: WriteOperation) throws -> PreparedWrite {
+    /// Checks `operation` against the schema and DynamoDB's item rules and encodes what
+    /// it can; reads nothing, so loader threads call it in parallel.
+    public func prepare(_ operation: WriteOperation) throws -> PreparedWrite {
         switch operation {
-        case let .put(item, condition):
+        case let .put(item, condition), let .merge(item, condition):
             let size: Int
             do {
                 try schema.validateKey(of: item)
                 size = try ItemRules.validate(item)
             } catch let e as ItemError { throw DynamoDBError.validation(e.message) }
             guard let key = tableKey(item) else { throw DynamoDBError.keyMismatch }
-            return PreparedWrite(key: key, item: item, size: size, condition: condition)
+            if case .merge = operation {
+                return PreparedWrite(kind: .merge(item), key: key, item: item, size: size, encoded: Self.encodeItem(item), condition: condition)
+            }
+            return PreparedWrite(kind: .put, key: key, item: item, size: size, encoded: Self.encodeItem(item), condition: condition)
         case let .delete(keyItem, condition):
             try validateKey(keyItem)
             guard let key = tableKey(keyItem) else { throw DynamoDBError.keyMismatch }
-            return PreparedWrite(key: key, condition: condition)
+            return PreparedWrite(kind: .delete, key: key, condition: condition)
         case let .update(keyItem, update, condition):
             try validateKey(keyItem)
             if let update {
@@ -220,7 +270,7 @@ public final class Table: @unchecked Sendable {
             }
             guard let key = tableKey(keyItem) else { throw DynamoDBError.keyMismatch }
             // Without an update expression, UpdateItem still makes sure the item exists.
-            return PreparedWrite(key: key, condition: condition, keyItem: keyItem, isUpdate: true, update: update)
+            return PreparedWrite(kind: .update(update), key: key, condition: condition, keyItem: keyItem)
         }
     }
 
@@ -245,10 +295,11 @@ public final class Table: @unchecked Sendable {
 
     /// The changes and count deltas that take the item at `key` from `old` to `new`,
     /// its index entries included.
-    private func stage(key: [UInt8], old: Item?, new: Item?, newSize: Int, into changes: inout [TableStore.Change], delta: inout StoreStats) {
+    private func stage(key: [UInt8], old: Item?, new: Item?, newSize: Int, encoded: [UInt8]?,
+                       into changes: inout [TableStore.Change], delta: inout StoreStats) {
         let oldSize = old.map { ItemRules.size(of: $0) } ?? 0
         if let new {
-            changes.append((key, Self.encodeItem(new)))
+            changes.append((key, encoded ?? Self.encodeItem(new)))
             delta.add(ItemKeys.tableKeyspace, items: old == nil ? 1 : 0, bytes: newSize - oldSize)
         } else {
             changes.append((key, nil))

@@ -36,7 +36,7 @@ public struct TableDescription: Sendable, Equatable {
         public var keySchema: KeySchema
         public var projection: Projection
         public var throughput: Throughput?
-        /// The first byte of this index's entries in the table's key space (1...255):
+        /// The first byte of this index's entries in the table's key space (1...254):
         /// stable for the index's life, never reused while its entries may remain.
         public var keyspace: UInt8
         public init(name: String, isGlobal: Bool, keySchema: KeySchema, projection: Projection, throughput: Throughput?, keyspace: UInt8) {
@@ -78,10 +78,11 @@ public struct TableDescription: Sendable, Equatable {
     public var globalIndexes: [Index] { indexes.filter(\.isGlobal) }
     public var localIndexes: [Index] { indexes.filter { !$0.isGlobal } }
 
-    /// The next free index key space (1...255); nil when all are taken.
+    /// The next free index key space (1...254; 255 holds the loader's checkpoints); nil
+    /// when all are taken.
     public func freeKeyspace(avoiding retired: Set<UInt8> = []) -> UInt8? {
         let used = Set(indexes.map(\.keyspace)).union(retired)
-        return (1...255).lazy.map { UInt8($0) }.first { !used.contains($0) }
+        return (1...254).lazy.map { UInt8($0) }.first { !used.contains($0) }
     }
 
     // MARK: JSON (DescribeTable's shape)

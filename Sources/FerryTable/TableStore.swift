@@ -237,7 +237,9 @@ final class StoreEngine: @unchecked Sendable {
         state.lock()
         for change in changes { memtable.set(change.key, change.value) }
         stats = stats + delta
-        let full = memtable.bytes >= flushThreshold
+        // The log is bounded too: rewrites of the same keys grow it without growing the
+        // memtable, and the whole log is replayed at the next open.
+        let full = memtable.bytes >= flushThreshold || log.length >= 2 * flushThreshold
         state.unlock()
         if full { try rotate() }
     }
@@ -308,7 +310,9 @@ final class StoreEngine: @unchecked Sendable {
         defer { writing.unlock() }
         guard !closed else { return }
         state.lock()
-        let big = memtable.bytes >= 4 << 20
+        // A long log costs its replay at every open even when the memtable it built is
+        // small (counters updated many times): flush then too.
+        let big = memtable.bytes >= 4 << 20 || (log.length >= 4 << 20 && memtable.bytes > 0)
         state.unlock()
         var failure: Error? = nil
         if big { do { try rotate() } catch { failure = error } }

@@ -17,7 +17,7 @@ let spec = CommandSpec(
         OptionSpec("--dir", value: "<folder>", help: "Where the data set is generated and kept (default bench-data)."),
         OptionSpec("--json", value: "<file>", help: "Also write the results as JSON to this file."),
         OptionSpec("--seed", value: "<n>", help: "Generator seed (default 1)."),
-        OptionSpec("--stage", value: "<name>", help: "Run only this stage (repeatable): parse-plain, parse-typed, write-typed, expressions, transform, gunzip, gzip, s3, table, table-scale (not in the default set).", repeatable: true),
+        OptionSpec("--stage", value: "<name>", help: "Run only this stage (repeatable): parse-plain, parse-typed, write-typed, expressions, transform, gunzip, gzip, extract, load, pipe, s3, table, table-scale (not in the default set).", repeatable: true),
         OptionSpec("--s3-bytes", value: "<n>", help: "Size of the file for the ferry-s3 cp stage (default 1 GiB)."),
         OptionSpec("--s3-keys", value: "<n>", help: "Keys for the ferry-s3 listing stage (default 100000)."),
         OptionSpec("--no-references", help: "Time Ferry's stages only (for profiling)."),
@@ -55,7 +55,7 @@ CommandLineTool.main(spec) { args in
     let pythonLoads = "python3 -c 'import sys, json\nfor line in sys.stdin: json.loads(line)'"
     var rows: [Row] = []
 
-    let stageNames = ["parse-plain", "parse-typed", "write-typed", "expressions", "transform", "gunzip", "gzip", "s3", "table", "table-scale"]
+    let stageNames = ["parse-plain", "parse-typed", "write-typed", "expressions", "transform", "gunzip", "gzip", "extract", "load", "pipe", "s3", "table", "table-scale"]
     let selected = args.values("--stage")
     for name in selected where !stageNames.contains(name) {
         throw UsageError.invalidValue(option: "--stage", value: name, expected: "one of \(stageNames.joined(separator: ", "))")
@@ -145,6 +145,24 @@ CommandLineTool.main(spec) { args in
     try measure("gzip", "gzip -6", bytes: plainBytes, references: [
         Reference(name: "gzip -6", command: "gzip -6 -c '\(plain)' > /dev/null"),
     ]) { _ = try Stages.gzip(path: plain) }
+
+    // The import, through the built executables: 1 process per stage, as users run it.
+    if selected.isEmpty || selected.contains { ["extract", "load", "pipe"].contains($0) } {
+        let tools = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().path
+        let bench = PipelineBench(dir: dir, tools: tools, items: items, seed: seed)
+        try bench.prepare(plain: plain)
+        let streamBytes = Double(fileSize(bench.stream))
+        try measure("extract", "extract, 8 gzip objects", bytes: plainBytes, references: [
+            Reference(name: "zcat (same objects)", command: bench.zcat),
+        ]) { _ = try timeShell(bench.extract) }
+        try measure("load", "load", bytes: streamBytes, references: [
+            Reference(name: "sqlite3 json_extract", command: bench.sqliteLoad),
+        ], variants: [
+            (", 1 thread", { _ = try timeShell(bench.load(threads: 1)) }),
+            (", \(threads) threads", { _ = try timeShell(bench.load(threads: threads)) }),
+        ])
+        try measure("pipe", "extract|transform|load", bytes: plainBytes, references: []) { _ = try timeShell(bench.pipe) }
+    }
 
     // The table: one line per (stage, reference).
     func f(_ x: Double, _ decimals: Int = 1) -> String { String(format: "%.\(decimals)f", x) }

@@ -85,3 +85,28 @@ public enum TestSupport {
                       stdoutBytes: [UInt8](outData))
     }
 }
+
+/// A small seeded generator, so a failing round of a randomized test can be replayed.
+public struct SplitMix {
+    public var state: UInt64
+    public init(seed: UInt64) { state = seed }
+    public mutating func next() -> UInt64 {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
+    }
+}
+
+extension TestSupport {
+    /// Runs a bash script with `environment`, in `directory`, and waits for it.
+    public static func bash(_ script: String, environment: [String: String], in directory: URL) throws -> Result {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/bin/bash")
+        process.arguments = ["-c", script]
+        process.environment = environment
+        process.currentDirectoryURL = directory
+        return try runToEnd(process, stdin: [])
+    }
+}

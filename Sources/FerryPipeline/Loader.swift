@@ -1,0 +1,397 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import Foundation
+import FerryExpressions
+import FerryIO
+import FerryTable
+import FerryValues
+
+/// ferry-load's engine (docs/ferry-load.md): parses, checks and encodes records on
+/// worker threads, commits them in stream order in groups, and — with a checkpoint —
+/// commits each group together with the position it reaches, inside the table, so a
+/// rerun after a crash neither loses nor repeats a record.
+///
+/// Positions: with barriers (ferry-extract's stream) the last barrier of each source;
+/// without, the count of non-blank input lines. Records after a stream's last barrier
+/// are never committed (they have no position); a rerun loads them.
+public final class Loader {
+    public enum Mode: String, Sendable, CaseIterable { case put, update, delete }
+
+    public struct Options: Sendable {
+        public var mode: Mode = .put
+        /// `--update EXPR`: an UpdateExpression per record; `:name` not in `values` binds
+        /// to the record's attribute `name`.
+        public var update: String? = nil
+        public var condition: String? = nil
+        /// `--values` and `--names` (ETL mode: reserved words are plain names).
+        public var context = ExpressionContext(mode: .etl)
+        public var threads = 1
+        public var checkpointPath: String? = nil
+        /// A commit holds at least this many records, unless the input ends first.
+        public var groupRecords = 10_000
+        /// Fault injection for tests: die by SIGKILL right after this many commits, before
+        /// the checkpoint file is rewritten.
+        public var killAfterCommits: Int? = nil
+        public init() {}
+    }
+
+    public struct Summary: Sendable {
+        public var read = 0
+        public var loaded = 0
+        public var rejected = 0
+        public var conditionFailed = 0
+        /// Records a previous run had committed (replayed by a resumed extract or a rerun).
+        public var skipped = 0
+        /// Records after the stream's last barrier, not committed.
+        public var uncommitted = 0
+        public var bytes = 0
+        public var seconds = 0.0
+        public var commits = 0
+    }
+
+    public private(set) var summary = Summary()
+    public private(set) var state: CheckpointState
+    private let table: Table
+    private let options: Options
+    private let rejects: RejectWriter
+    private let onProgress: (Int, Int) -> Void
+    private let checkpointName: String?
+    private let started = Date()
+
+    // The group being built.
+    private var ops: [Result<Table.PreparedWrite, Error>] = []
+    private var opLines: [Int] = []
+    private var opRecords: [ArraySlice<UInt8>] = []
+    private var opSources: [String] = []
+    /// Where the records of the current barrier segment start in the group.
+    private var segmentStart = 0
+    /// Barriers reached by the group, by source.
+    private var reached: [String: Barrier] = [:]
+    /// The last barrier seen in this stream, by source (to spot a restart inside a group).
+    private var lastSeen: [String: Barrier] = [:]
+    private var sawBarrier = false
+    /// Non-blank lines read so far over all inputs.
+    private var lineCount = 0
+
+    public init(table: Table, options: Options, rejects: RejectWriter,
+                onProgress: @escaping (_ records: Int, _ bytes: Int) -> Void = { _, _ in }) throws {
+        self.table = table
+        self.options = options
+        self.rejects = rejects
+        self.onProgress = onProgress
+        checkpointName = options.checkpointPath.map { "checkpoint\u{0}" + absolutePath($0) + "\u{0}" }
+        state = CheckpointState(table: table.name)
+        if let checkpointName {
+            state = try Self.readState(table: table, name: checkpointName)
+            // The table's copy is the truth: repair a file a crash left one commit behind.
+            try state.write(path: options.checkpointPath!)
+        }
+    }
+
+    // MARK: The table's copy of the checkpoint
+
+    static func readState(table: Table, name: String) throws -> CheckpointState {
+        var state = CheckpointState(table: table.name)
+        for (key, value) in try table.metadata(prefix: name) {
+            let field = key.dropFirst(name.count)
+            if field == "lines" {
+                state.lines = Int(String(decoding: value, as: UTF8.self)) ?? 0
+            } else if field.hasPrefix("s:") {
+                let barrier = try Barrier(body: try JSONValue.parse(value))
+                state.sources[barrier.source] = barrier
+            }
+        }
+        return state
+    }
+
+    private func metadata() -> [(name: String, value: [UInt8]?)] {
+        guard let checkpointName else { return [] }
+        var out: [(name: String, value: [UInt8]?)] = []
+        for (source, barrier) in reached {
+            let body = ByteBuffer(capacity: 256)
+            barrier.writeBody(into: body)
+            out.append((checkpointName + "s:" + source, body.array))
+        }
+        if !sawBarrier { out.append((checkpointName + "lines", Array(String(lineCount).utf8))) }
+        return out
+    }
+
+    // MARK: Reading
+
+    /// One parsed line, made on a worker thread.
+    enum Entry: Sendable {
+        case write(Result<Table.PreparedWrite, Error>, line: Int, range: Range<Int>)
+        case barrier(Barrier, line: Int, range: Range<Int>)
+        case control(line: Int)
+    }
+
+    struct ParsedBlock: Sendable {
+        var entries: [Entry] = []
+        var bytes: [UInt8] = []
+        var firstLine = 0
+    }
+
+    /// Loads every record of `source`; call `finish` after the last input.
+    public func run(_ source: ByteSource) throws {
+        let table = self.table
+        let builder = try OperationBuilder(options: options, table: table)
+        let name = source.name
+        try ParallelLineProcessor.run(
+            source: source, threads: options.threads,
+            makeWorker: {
+                let decoder = ItemDecoder(spelling: .auto)
+                return { block in Self.parse(block, decoder: decoder, builder: builder, table: table) }
+            },
+            consume: { (block: ParsedBlock) in
+                try consume(block, source: name)
+                onProgress(block.entries.count, block.bytes.count)
+            })
+    }
+
+    static func parse(_ block: LineBlock, decoder: ItemDecoder, builder: OperationBuilder, table: Table) -> ParsedBlock {
+        var result = ParsedBlock()
+        result.bytes = Array(block.bytes)
+        result.firstLine = block.firstLine
+        if let line = block.overlongLine {
+            result.entries.append(.write(.failure(LoadError.lineTooLong(LineReader.defaultMaxLineLength)), line: line, range: 0..<0))
+            return result
+        }
+        let base = block.bytes.baseAddress
+        block.forEachLine { line, number in
+            let range = (base.map { line.baseAddress! - $0 } ?? 0)..<((base.map { line.baseAddress! - $0 } ?? 0) + line.count)
+            do {
+                switch try decoder.decodeRecord(line) {
+                case let .item(item):
+                    result.entries.append(.write(Result { try table.prepare(try builder.operation(for: item)) }, line: number, range: range))
+                case let .control(name, line):
+                    let body = line[name] ?? .null
+                    switch name {
+                    case Barrier.controlName:
+                        result.entries.append(.barrier(try Barrier(body: body), line: number, range: range))
+                    case DeleteRecord.controlName:
+                        let key = try DeleteRecord.key(from: body)
+                        result.entries.append(.write(Result { try table.prepare(.delete(key: key, condition: try builder.condition(for: key))) }, line: number, range: range))
+                    default:
+                        result.entries.append(.control(line: number))
+                    }
+                }
+            } catch {
+                result.entries.append(.write(.failure(error), line: number, range: range))
+            }
+        }
+        return result
+    }
+
+    // MARK: Committing, in stream order
+
+    private func consume(_ block: ParsedBlock, source: String) throws {
+        summary.bytes += block.bytes.count
+        for entry in block.entries {
+            lineCount += 1
+            switch entry {
+            case let .write(result, line, range):
+                summary.read += 1
+                if !sawBarrier && lineCount <= state.lines && state.sources.isEmpty {
+                    summary.skipped += 1     // committed by an earlier run of the same input
+                    continue
+                }
+                ops.append(result)
+                opLines.append(line)
+                opRecords.append(block.bytes[range])
+                opSources.append(source)
+            case let .barrier(barrier, line, range):
+                if !sawBarrier && !ops.isEmpty {
+                    // Records before a stream's first barrier cannot be placed: commit them
+                    // by line count first, as a plain stream would be.
+                    try commit()
+                }
+                sawBarrier = true
+                try reachBarrier(barrier, at: source, line: line, record: block.bytes[range])
+            case .control:
+                break
+            }
+            if !sawBarrier && ops.count >= options.groupRecords { try commit() }
+        }
+    }
+
+    private func reachBarrier(_ barrier: Barrier, at input: String, line: Int, record: ArraySlice<UInt8>) throws {
+        let segment = ops.count - segmentStart
+        let previous = lastSeen[barrier.source]
+        lastSeen[barrier.source] = barrier
+        if let done = state.sources[barrier.source], done.etag == barrier.etag {
+            if done.complete || done.line >= barrier.line {
+                // An earlier run committed this segment: drop it.
+                summary.skipped += segment
+                dropSegment()
+                return
+            }
+            if let previous, previous.etag == barrier.etag, previous.line < done.line {
+                throw LoadError.restartInsideGroup(source: barrier.source, from: previous.line, to: barrier.line, committed: done.line)
+            }
+        }
+        reached[barrier.source] = barrier
+        segmentStart = ops.count
+        if ops.count >= options.groupRecords { try commit() }
+    }
+
+    private func dropSegment() {
+        ops.removeSubrange(segmentStart...)
+        opLines.removeSubrange(segmentStart...)
+        opRecords.removeSubrange(segmentStart...)
+        opSources.removeSubrange(segmentStart...)
+    }
+
+    /// Commits the group (up to the last barrier, in a barrier stream) and its position,
+    /// then rewrites the checkpoint file.
+    private func commit() throws {
+        if sawBarrier {
+            // Records after the last barrier wait for their barrier.
+            let tail = ops.count - segmentStart
+            if segmentStart == 0 && reached.isEmpty { return }
+            let held = (ops.suffix(tail), opLines.suffix(tail), opRecords.suffix(tail), opSources.suffix(tail))
+            dropSegment()
+            defer {
+                ops = Array(held.0); opLines = Array(held.1); opRecords = Array(held.2); opSources = Array(held.3)
+                segmentStart = 0
+            }
+            try commitGroup()
+        } else {
+            if ops.isEmpty && lineCount <= state.lines { return }
+            try commitGroup()
+        }
+    }
+
+    private func commitGroup() throws {
+        let outcomes = try table.write(prepared: ops, metadata: metadata())
+        summary.commits += 1
+        for (source, barrier) in reached { state.sources[source] = barrier }
+        if !sawBarrier { state.lines = max(state.lines, lineCount) }
+        if let limit = options.killAfterCommits, summary.commits >= limit { kill(getpid(), SIGKILL) }
+        if let path = options.checkpointPath { try state.write(path: path) }
+        reached.removeAll()
+        let group = (lines: opLines, records: opRecords, sources: opSources)
+        ops.removeAll(keepingCapacity: true)
+        opLines.removeAll(keepingCapacity: true)
+        opRecords.removeAll(keepingCapacity: true)
+        opSources.removeAll(keepingCapacity: true)
+        for (i, outcome) in outcomes.enumerated() {
+            switch outcome {
+            case .applied:
+                summary.loaded += 1
+            case .conditionFailed:
+                summary.conditionFailed += 1
+                summary.rejected += 1
+                try reject(group.sources[i], group.lines[i], "The conditional request failed", group.records[i])
+            case let .rejected(error):
+                summary.rejected += 1
+                try reject(group.sources[i], group.lines[i], rejectReason(error), group.records[i])
+            }
+        }
+    }
+
+    private func reject(_ source: String, _ line: Int, _ reason: String, _ record: ArraySlice<UInt8>) throws {
+        try record.withUnsafeBytes { try rejects.reject(source: source, line: line, reason: reason, record: $0) }
+    }
+
+    /// Commits what is left. In a barrier stream, records after the last barrier stay
+    /// uncommitted (counted in `summary.uncommitted`).
+    public func finish() throws -> Summary {
+        try commit()
+        summary.uncommitted = ops.count
+        summary.seconds = Date().timeIntervalSince(started)
+        return summary
+    }
+}
+
+public enum LoadError: Error, CustomStringConvertible {
+    case lineTooLong(Int)
+    case restartInsideGroup(source: String, from: Int, to: Int, committed: Int)
+    case missingAttribute(String)
+
+    public var description: String {
+        switch self {
+        case let .lineTooLong(limit): return "line is longer than the limit of \(limit) bytes"
+        case let .restartInsideGroup(source, from, to, committed):
+            return "\(source): the stream's group of lines \(from + 1)-\(to) overlaps the committed position \(committed) (was --barrier-every changed?); rerun: the checkpoint file is now up to date"
+        case let .missingAttribute(name): return "the record has no attribute '\(name)' for :\(name)"
+        }
+    }
+}
+
+/// Makes each record's write from the options: put, merge, delete, or a per-record
+/// update whose `:name` placeholders bind to the record's attributes. Thread-safe.
+final class OperationBuilder: Sendable {
+    let mode: Loader.Mode
+    let context: ExpressionContext
+    let updateText: String?
+    let conditionText: String?
+    /// Compiled once when they use no record attribute.
+    let fixedUpdate: UpdateExpression?
+    let fixedCondition: ConditionExpression?
+    /// Placeholders bound per record.
+    let updateBindings: [String]
+    let conditionBindings: [String]
+    let table: Table
+
+    init(options: Loader.Options, table: Table) throws {
+        mode = options.mode
+        self.table = table
+        context = options.context
+        updateText = options.update
+        conditionText = options.condition
+        let context = self.context
+        let updateBindings = options.update.map { Self.placeholders($0).filter { options.context.values[$0] == nil } } ?? []
+        let conditionBindings = options.condition.map { Self.placeholders($0).filter { options.context.values[$0] == nil } } ?? []
+        self.updateBindings = updateBindings
+        self.conditionBindings = conditionBindings
+        fixedUpdate = try options.update.flatMap { updateBindings.isEmpty ? try UpdateExpression($0, context: context) : nil }
+        fixedCondition = try options.condition.flatMap { conditionBindings.isEmpty ? try ConditionExpression($0, context: context) : nil }
+    }
+
+    /// The `:name` tokens of an expression.
+    static func placeholders(_ text: String) -> [String] {
+        var out: [String] = []
+        let bytes = Array(text.utf8)
+        var i = 0
+        while i < bytes.count {
+            if bytes[i] == UInt8(ascii: ":") {
+                var j = i + 1
+                while j < bytes.count, bytes[j] == UInt8(ascii: "_") || (bytes[j] >= 0x30 && bytes[j] <= 0x39) || ((bytes[j] | 0x20) >= 0x61 && (bytes[j] | 0x20) <= 0x7A) { j += 1 }
+                if j > i + 1 { out.append(String(decoding: bytes[i..<j], as: UTF8.self)) }
+                i = j
+            } else {
+                i += 1
+            }
+        }
+        return Array(Set(out)).sorted()
+    }
+
+    private func bound(_ names: [String], _ item: Item) throws -> ExpressionContext {
+        var context = self.context
+        for name in names {
+            guard let value = item[String(name.dropFirst())] else { throw LoadError.missingAttribute(String(name.dropFirst())) }
+            context.values[name] = value
+        }
+        return context
+    }
+
+    func condition(for item: Item) throws -> ConditionExpression? {
+        if let fixedCondition { return fixedCondition }
+        guard let conditionText else { return nil }
+        return try ConditionExpression(conditionText, context: try bound(conditionBindings, item))
+    }
+
+    func operation(for item: Item) throws -> WriteOperation {
+        let condition = try condition(for: item)
+        if let updateText {
+            let update = try fixedUpdate ?? UpdateExpression(updateText, context: try bound(updateBindings, item))
+            return .update(key: table.keyOf(item), update: update, condition: condition)
+        }
+        switch mode {
+        case .put: return .put(item, condition: condition)
+        case .update: return .merge(item, condition: condition)
+        case .delete: return .delete(key: table.keyOf(item), condition: condition)
+        }
+    }
+}

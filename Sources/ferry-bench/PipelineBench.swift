@@ -1,0 +1,66 @@
+import FerryIO
+import FerryObjectStore
+import Foundation
+
+/// The import's data set: the plain items cut into 8 gzip objects in a store of its own,
+/// and the extractor's output (typed items with barriers) kept as a file for the load.
+struct PipelineBench {
+    let dir: String
+    let tools: String
+    let items: Int
+    let seed: UInt64
+
+    var dataFolder: String { "\(dir)/pipeline-\(items)-\(seed)" }
+    var objectsFolder: String { "\(dataFolder)/objects" }
+    var stream: String { "\(dataFolder)/stream.jsonl" }
+    var bucketURI: String { "s3://bench/in/" }
+
+    func tool(_ name: String) -> String { "'\(tools)/\(name)' --data '\(dataFolder)'" }
+
+    /// Makes the objects and the stream once per data set.
+    func prepare(plain: String) throws {
+        guard fileSize(stream) == 0 else { return }
+        try FileManager.default.createDirectory(atPath: objectsFolder, withIntermediateDirectories: true)
+        // Cut the plain file into 8 parts of whole lines, gzip each, put them in the store.
+        _ = try timeShell("split -n l/8 -d --additional-suffix=.jsonl '\(plain)' '\(objectsFolder)/part-' && gzip -6 -f '\(objectsFolder)'/part-*.jsonl")
+        let store = try ObjectStore(dataFolder: dataFolder)
+        try? store.createBucket("bench")
+        for name in try FileManager.default.contentsOfDirectory(atPath: objectsFolder).sorted() {
+            let source = try FileSource(path: "\(objectsFolder)/\(name)")
+            _ = try store.put(bucket: "bench", key: "in/\(name)", from: source)
+        }
+        _ = try timeShell("\(tool("ferry-extract")) \(bucketURI) > '\(stream)'")
+    }
+
+    var extract: String { "\(tool("ferry-extract")) \(bucketURI) > /dev/null" }
+    var zcat: String { "zcat '\(objectsFolder)'/part-*.jsonl.gz > /dev/null" }
+
+    func load(threads: Int) -> String {
+        "rm -rf '\(dataFolder)/tables/BenchLoad' && \(tool("ferry-load")) --table BenchLoad --create id:S --threads \(threads) < '\(stream)' 2>/dev/null"
+    }
+
+    /// sqlite3 importing the same lines and keying them with json_extract in one transaction.
+    var sqliteLoad: String {
+        let script = "\(dataFolder)/sqlite-load.sql"
+        let sql = """
+            PRAGMA journal_mode=WAL;
+            CREATE TABLE t(id TEXT PRIMARY KEY, doc TEXT);
+            CREATE TEMP TABLE staging(line TEXT);
+            .mode ascii
+            .separator "\\037" "\\n"
+            .import '\(stream)' staging
+            BEGIN;
+            INSERT OR REPLACE INTO t SELECT json_extract(line, '$.Item.id.S'), line FROM staging WHERE json_extract(line, '$.Item') IS NOT NULL;
+            COMMIT;
+
+            """
+        try? sql.write(toFile: script, atomically: true, encoding: .utf8)
+        return "rm -f '\(dataFolder)/sqlite.db'* && sqlite3 '\(dataFolder)/sqlite.db' < '\(script)' > /dev/null"
+    }
+
+    var pipe: String {
+        "rm -rf '\(dataFolder)/tables/BenchPipe' && \(tool("ferry-extract")) \(bucketURI) "
+            + "| \(tool("ferry-transform")) --where 'age >= :a' --values '{\":a\":18}' --set 'email = lower(email)' "
+            + "| \(tool("ferry-load")) --table BenchPipe --create id:S 2>/dev/null"
+    }
+}

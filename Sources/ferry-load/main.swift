@@ -1,0 +1,140 @@
+// ferry-load: the last stage of `ferry-extract | ferry-transform | ferry-load`.
+// Parses and checks records on worker threads, commits them in stream order in groups,
+// and with --checkpoint commits each group's position inside the table (exactly once).
+#if canImport(Glibc)
+import Glibc
+#endif
+import FerryCLI
+import FerryExpressions
+import FerryIO
+import FerryPipeline
+import FerryTable
+import FerryTableService
+import FerryValues
+
+let spec = CommandSpec(
+    name: "ferry-load",
+    summary: "Load a stream of DynamoDB items (NDJSON, typed or plain) into a table: parallel, grouped commits, resumable exactly once.",
+    usage: "ferry-load --table <name> [--mode put|update|delete] [--update <expr>] [--condition <expr>] [--checkpoint <file>] [--rejects <file>] [<file> ...]",
+    arguments: [("<file>", "NDJSON input, gzip or not; '-' or none reads stdin.")],
+    options: [
+        OptionSpec("--table", value: "<name>", help: "The table to load (required)."),
+        OptionSpec("--mode", value: "<mode>", help: "put (default: replace the item), update (set each attribute of the record on the item), delete (delete the record's key)."),
+        OptionSpec("--update", value: "<expr>", help: "An UpdateExpression applied to the record's key; :name binds to the record's attribute name unless --values gives it."),
+        OptionSpec("--condition", value: "<expr>", help: "Write only when this holds for the stored item (e.g. attribute_not_exists(pk)); failures are rejects."),
+        OptionSpec("--values", value: "<json>", help: "Values for :placeholders: '{\":one\": 1}' (plain or typed JSON).", repeatable: true),
+        OptionSpec("--names", value: "<json>", help: "Names for #placeholders: '{\"#s\": \"status\"}'.", repeatable: true),
+        OptionSpec("--checkpoint", value: "<file>", help: "Commit each group with its position in the table and rewrite <file> after; a rerun skips what was committed."),
+        OptionSpec("--create", value: "<pk:S[,sk:N]>", help: "Create the table (on demand billing) when it does not exist, with this key."),
+        OptionSpec("--rejects", value: "<file>", help: "Write rejected records here as ferry:reject lines (default: report on stderr)."),
+        OptionSpec("--max-errors", value: "<n>", help: "Stop with status 1 after more than <n> rejected records."),
+        OptionSpec("--summary", value: "<file>", help: "Write the final counts here as JSON."),
+        OptionSpec("--group", value: "<n>", help: "Records per commit, at least (default 10000)."),
+        .threads, .progress, .data,
+    ],
+    examples: [
+        "ferry-extract s3://music/ | ferry-load --table Music --create Artist:S,SongTitle:S",
+        "ferry-extract --resume clicks.ckpt s3://logs/ | ferry-load --table Clicks --checkpoint clicks.ckpt --update 'ADD views :one SET last_seen = :ts' --values '{\":one\":1}'",
+        "ferry-load --table Users --condition 'attribute_not_exists(id)' --rejects dupes.jsonl users.jsonl",
+    ],
+    notes: ["Exit status: 0 done, 1 failed (what was committed stays), 2 usage, 3 finished with rejected records.",
+            "Checkpoints, groups and exactly-once: docs/ferry-load.md."]
+)
+
+/// `pk:S,sk:N` as a CreateTable request.
+func createRequest(_ table: String, _ keyText: String) throws -> JSONValue {
+    let parts = keyText.split(separator: ",").map { $0.split(separator: ":").map(String.init) }
+    guard (1...2).contains(parts.count), parts.allSatisfy({ $0.count == 2 && !$0[0].isEmpty && ["S", "N", "B"].contains($0[1]) }) else {
+        throw UsageError.invalidValue(option: "--create", value: keyText, expected: "pk:S or pk:S,sk:N (types S, N, B)")
+    }
+    return .object([
+        JSONMember("TableName", .string(table)),
+        JSONMember("AttributeDefinitions", .array(parts.map { .object([JSONMember("AttributeName", .string($0[0])), JSONMember("AttributeType", .string($0[1]))]) })),
+        JSONMember("KeySchema", .array(parts.enumerated().map { i, p in .object([JSONMember("AttributeName", .string(p[0])), JSONMember("KeyType", .string(i == 0 ? "HASH" : "RANGE"))]) })),
+        JSONMember("BillingMode", .string("PAY_PER_REQUEST")),
+    ])
+}
+
+CommandLineTool.main(spec) { args in
+    let console = Console(tool: spec.name)
+    guard let tableName = args.value("--table") else { throw UsageError.other("--table is required") }
+    var options = Loader.Options()
+    guard let mode = Loader.Mode(rawValue: try args.choice("--mode", Loader.Mode.allCases.map(\.rawValue), default: "put")) else {
+        throw UsageError.other("unknown --mode")
+    }
+    options.mode = mode
+    options.update = args.value("--update")
+    options.condition = args.value("--condition")
+    if options.update != nil && args.value("--mode") != nil && mode != .update {
+        throw UsageError.other("--update goes with --mode update (or no --mode)")
+    }
+    do { options.context = try TransformStep.placeholders(args.ordered) } catch { throw UsageError.other("\(error)") }
+    options.threads = try args.threadCount()
+    options.groupRecords = try args.int("--group", default: 10_000)
+    options.checkpointPath = args.value("--checkpoint")
+    if let crash = getenv("FERRY_TEST_KILL_AFTER_COMMITS") { options.killAfterCommits = Int(String(cString: crash)) }
+    let maxErrors = args.value("--max-errors") == nil ? nil : try args.int("--max-errors", default: 0)
+    let files = args.positionals.isEmpty ? ["-"] : args.positionals
+    if args.flag("--progress") == false, files == ["-"], isatty(0) == 1 {
+        console.warning("reading records from the terminal (stdin); end with Ctrl-D")
+    }
+
+    let dataFolder = DataFolder.resolve(args)
+    let catalog = try TableCatalog(dataFolder: dataFolder)
+    if try !catalog.names().contains(tableName) {
+        guard let key = args.value("--create") else {
+            console.error("table '\(tableName)' does not exist; create it with 'ferry-table create-table --table-name \(tableName) ...' or pass --create 'pk:S[,sk:N]'")
+            return .failure
+        }
+        _ = try DynamoDBService(catalog: catalog, program: "ferry-load").call("CreateTable", try createRequest(tableName, key))
+        console.note("created table '\(tableName)' with key \(key)")
+    }
+    let table = try catalog.openForWriting(tableName, program: "ferry-load")
+    defer { try? table.close() }
+
+    let rejectOutput = try args.value("--rejects").map { OutputWriter(sink: try FileSink(path: $0)) }
+    let rejects = RejectWriter(output: rejectOutput, limit: maxErrors) { console.note($0) }
+    let progress = ProgressReporter(label: spec.name, forced: args.flag("--progress"))
+    let run: Loader
+    do {
+        run = try Loader(table: table, options: options, rejects: rejects, onProgress: { progress.add(items: $0, bytes: $1) })
+    } catch let error as ExpressionError {
+        throw UsageError.other("\(error)")
+    }
+    progress.begin()
+    var failure: Error? = nil
+    do {
+        for file in files { try run.run(try InputDecoding.open(path: file)) }
+    } catch {
+        failure = error
+    }
+    let summary = try run.finish()
+    progress.finish()
+    try? rejects.finish()
+    let rate = summary.seconds > 0 ? Int(Double(summary.loaded) / summary.seconds) : summary.loaded
+    console.note("\(tableName): \(summary.read) read, \(summary.loaded) loaded, \(summary.rejected) rejected, \(summary.skipped) already loaded; \(summary.bytes) bytes in \(String(format: "%.2f", summary.seconds)) s (\(rate) items/s)")
+    if let path = args.value("--summary") {
+        let json = JSONValue.object([
+            JSONMember("table", .string(tableName)),
+            JSONMember("read", .number(String(summary.read))),
+            JSONMember("loaded", .number(String(summary.loaded))),
+            JSONMember("rejected", .number(String(summary.rejected))),
+            JSONMember("conditionFailed", .number(String(summary.conditionFailed))),
+            JSONMember("skipped", .number(String(summary.skipped))),
+            JSONMember("uncommitted", .number(String(summary.uncommitted))),
+            JSONMember("bytes", .number(String(summary.bytes))),
+            JSONMember("seconds", .number(String(format: "%.3f", summary.seconds))),
+            JSONMember("itemsPerSecond", .number(String(rate))),
+        ])
+        let text = Array((json.prettyText(indent: 2) + "\n").utf8)
+        let sink = try FileSink(path: path)
+        try text.withUnsafeBytes { try sink.write($0) }
+        try sink.finish()
+    }
+    if let failure { throw failure }
+    if summary.uncommitted > 0 {
+        console.error("\(summary.uncommitted) record(s) after the stream's last barrier were not loaded: the input ended inside an object (was ferry-extract stopped?); rerun to load them")
+        return .failure
+    }
+    return rejects.count > 0 ? .rejected : .ok
+}
