@@ -57,6 +57,7 @@ public final class Loader {
     private let rejects: RejectWriter
     private let onProgress: (Int, Int) -> Void
     private let checkpointName: String?
+    private let builder: OperationBuilder
     private let started = Date()
 
     // The group being built.
@@ -80,6 +81,7 @@ public final class Loader {
         self.options = options
         self.rejects = rejects
         self.onProgress = onProgress
+        builder = try OperationBuilder(options: options, table: table)
         checkpointName = options.checkpointPath.map { "checkpoint\u{0}" + absolutePath($0) + "\u{0}" }
         state = CheckpointState(table: table.name)
         if let checkpointName {
@@ -135,7 +137,7 @@ public final class Loader {
     /// Loads every record of `source`; call `finish` after the last input.
     public func run(_ source: ByteSource) throws {
         let table = self.table
-        let builder = try OperationBuilder(options: options, table: table)
+        let builder = self.builder
         let name = source.name
         try ParallelLineProcessor.run(
             source: source, threads: options.threads,
