@@ -60,7 +60,7 @@ struct PipelineBench {
 
     var pipe: String {
         "rm -rf '\(dataFolder)/tables/BenchPipe' && \(tool("ferry-extract")) \(bucketURI) "
-            + "| \(tool("ferry-transform")) --where 'age >= :a' --values '{\":a\":18}' --set 'email = lower(email)' "
+            + "| '\(tools)/ferry-transform' --where 'age >= :a' --values '{\":a\":18}' --set 'email = lower(email)' "
             + "| \(tool("ferry-load")) --table BenchPipe --create id:S 2>/dev/null"
     }
 }
