@@ -15,10 +15,14 @@ public final class ProgressReporter: Sendable {
     /// Guards printing, so no report follows the final line.
     private let running = Mutex<Bool>(false)
     private let start: UInt64
+    private let rejects = Atomic<Int>(0)
+    /// The input's size when known: the report then has a bar and an ETA.
+    private let totalBytes: Int?
 
     /// `forced` is the --progress flag; without it, only a terminal gets reports.
-    public init(label: String, forced: Bool, isTerminal: Bool = Console.stderrIsTerminal) {
+    public init(label: String, forced: Bool, isTerminal: Bool = Console.stderrIsTerminal, totalBytes: Int? = nil) {
         self.label = label
+        self.totalBytes = totalBytes.flatMap { $0 > 0 ? $0 : nil }
         enabled = forced || isTerminal
         start = DispatchTime.now().uptimeNanoseconds
     }
@@ -31,6 +35,8 @@ public final class ProgressReporter: Sendable {
     }
 
     public var itemCount: Int { items.load(ordering: .relaxed) }
+
+    public func addRejects(_ count: Int) { rejects.wrappingAdd(count, ordering: .relaxed) }
 
     public func begin() {
         guard enabled else { return }
@@ -69,6 +75,14 @@ public final class ProgressReporter: Sendable {
         var text = "\(label): \(n) items"
         if b > 0 { text += ", \(Self.format(Double(b) / 1e6)) MB" }
         text += ", \(Int(Double(n) / seconds)) items/s, \(Self.format(seconds)) s"
+        let r = rejects.load(ordering: .relaxed)
+        if r > 0 { text += ", \(r) rejected" }
+        if let totalBytes {
+            let done = min(1, Double(b) / Double(totalBytes))
+            let filled = Int(done * 20)
+            text += " [" + String(repeating: "#", count: filled) + String(repeating: "-", count: 20 - filled) + "] \(Int(done * 100))%"
+            if done > 0.01 && done < 1 { text += " ETA \(Self.format(seconds / done - seconds)) s" }
+        }
         return text
     }
 

@@ -11,6 +11,8 @@ public final class RejectWriter {
     public let limit: Int?
     private let output: OutputWriter?
     private let report: (String) -> Void
+    /// Called for each reject (progress reports count them).
+    public var onReject: () -> Void = {}
 
     public init(output: OutputWriter?, limit: Int?, report: @escaping (String) -> Void) {
         self.output = output
@@ -21,6 +23,7 @@ public final class RejectWriter {
     /// Records one reject; throws `PipelineError.tooManyRejects` once past the limit.
     public func reject(source: String, line: Int, reason: String, record: UnsafeRawBufferPointer) throws {
         count += 1
+        onReject()
         if let output {
             let out = output.buffer
             out.append("{\"ferry:reject\":{\"source\":")

@@ -41,6 +41,17 @@ let spec = CommandSpec(
             "Checkpoints, groups and exactly-once: docs/ferry-load.md."]
 )
 
+/// The size of a regular file that is not gzip; nil otherwise.
+func plainFileSize(_ path: String) -> Int? {
+    var st = stat()
+    guard stat(path, &st) == 0, (st.st_mode & S_IFMT) == S_IFREG,
+          let source = try? FileSource(path: path) else { return nil }
+    var head: (UInt8, UInt8) = (0, 0)
+    let n = (try? withUnsafeMutableBytes(of: &head) { try source.read(into: $0) }) ?? 0
+    if n == 2 && head.0 == 0x1F && head.1 == 0x8B { return nil }
+    return Int(st.st_size)
+}
+
 /// `pk:S,sk:N` as a CreateTable request.
 func createRequest(_ table: String, _ keyText: String) throws -> JSONValue {
     let parts = keyText.split(separator: ",").map { $0.split(separator: ":").map(String.init) }
@@ -92,9 +103,17 @@ CommandLineTool.main(spec) { args in
     let table = try catalog.openForWriting(tableName, program: "ferry-load")
     defer { try? table.close() }
 
+    // A bar with an ETA when the input's size is known: plain files (gzip sizes say
+    // nothing about the bytes inside).
+    var total: Int? = 0
+    for file in files {
+        guard file != "-", let size = plainFileSize(file) else { total = nil; break }
+        total = total.map { $0 + size }
+    }
+    let progress = ProgressReporter(label: spec.name, forced: args.flag("--progress"), totalBytes: total)
     let rejectOutput = try args.value("--rejects").map { OutputWriter(sink: try FileSink(path: $0)) }
     let rejects = RejectWriter(output: rejectOutput, limit: maxErrors) { console.note($0) }
-    let progress = ProgressReporter(label: spec.name, forced: args.flag("--progress"))
+    rejects.onReject = { progress.addRejects(1) }
     let run: Loader
     do {
         run = try Loader(table: table, options: options, rejects: rejects, onProgress: { progress.add(items: $0, bytes: $1) })

@@ -208,6 +208,13 @@ final class ImportToolTests: XCTestCase {
         XCTAssertTrue(none.stderr.hasPrefix("ferry-extract: error: "), none.stderr)
     }
 
+    func testProgressShowsABarForAPlainFileAndTheSummaryFileHoldsTheCounts() throws {
+        let r = try sh("seq 1 500 | sed 's/.*/{\"id\":\"p&\"}/' > in.jsonl && ferry-load --table Prog --create id:S --progress --summary s.json in.jsonl")
+        XCTAssertTrue(r.stderr.contains("[####################] 100%"), r.stderr)
+        let summary = try String(contentsOf: work.appendingPathComponent("s.json"), encoding: .utf8)
+        XCTAssertTrue(summary.contains("\"read\": 500,") && summary.contains("\"loaded\": 500,") && summary.contains("\"itemsPerSecond\":"), summary)
+    }
+
     func testStreamCutInsideAnObjectCommitsNothingAfterItsLastBarrier() throws {
         try sh("seq 1 25 | sed 's/.*/{\"id\":\"r&\"}/' > in.jsonl && ferry-extract --barrier-every 10 in.jsonl | head -n 14 > cut.jsonl")
         let r = try sh("ferry-load --table Cut1 --create id:S --checkpoint c.ckpt < cut.jsonl", expect: 1)
