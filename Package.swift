@@ -12,6 +12,9 @@ let package = Package(
         .executable(name: "ferry-table", targets: ["ferry-table"]),
         .executable(name: "ferry-extract", targets: ["ferry-extract"]),
         .executable(name: "ferry-load", targets: ["ferry-load"]),
+        .executable(name: "ferry-export", targets: ["ferry-export"]),
+        .executable(name: "ferry-backup", targets: ["ferry-backup"]),
+        .executable(name: "ferry-restore", targets: ["ferry-restore"]),
     ],
     targets: [
         // The system zlib; nothing but FerryIO imports it.
@@ -36,6 +39,9 @@ let package = Package(
         .executableTarget(name: "ferry-transform", dependencies: ["FerryCLI", "FerryPipeline", "FerryValues", "FerryIO"]),
         .executableTarget(name: "ferry-extract", dependencies: ["FerryCLI", "FerryPipeline", "FerryValues", "FerryIO"]),
         .executableTarget(name: "ferry-load", dependencies: ["FerryCLI", "FerryPipeline", "FerryExpressions", "FerryTableService", "FerryTable", "FerryValues", "FerryIO"]),
+        .executableTarget(name: "ferry-export", dependencies: ["FerryCLI", "FerryPipeline", "FerryObjectStore", "FerryTable", "FerryExpressions", "FerryValues", "FerryIO"]),
+        .executableTarget(name: "ferry-backup", dependencies: ["FerryCLI", "FerryPipeline", "FerryTable", "FerryValues", "FerryIO"]),
+        .executableTarget(name: "ferry-restore", dependencies: ["FerryCLI", "FerryPipeline", "FerryTable", "FerryValues", "FerryIO"]),
         .executableTarget(name: "ferry-s3", dependencies: ["FerryCLI", "FerryObjectStore", "FerryValues", "FerryIO"]),
         .executableTarget(name: "ferry-table", dependencies: ["FerryCLI", "FerryTableService", "FerryTable", "FerryValues", "FerryIO"]),
         // Test helper: commits to a log until killed (the kill -9 test).
@@ -54,6 +60,6 @@ let package = Package(
         .testTarget(name: "FerryTableServiceTests", dependencies: ["FerryTableService", "FerryTable", "FerryExpressions", "FerryValues", "FerryTestSupport", "table-crash-writer"]),
         .testTarget(name: "FerryObjectStoreTests", dependencies: ["FerryObjectStore", "FerryValues", "FerryIO", "FerryTestSupport"]),
         .testTarget(name: "FerryCLITests", dependencies: ["FerryCLI", "FerryValues"]),
-        .testTarget(name: "FerryToolTests", dependencies: ["ferry-transform", "ferry-extract", "ferry-load", "ferry-bench", "ferry-s3", "ferry-table", "FerryTestSupport"]),
+        .testTarget(name: "FerryToolTests", dependencies: ["ferry-transform", "ferry-extract", "ferry-load", "ferry-export", "ferry-backup", "ferry-restore", "ferry-bench", "ferry-s3", "ferry-table", "FerryTestSupport"]),
     ]
 )

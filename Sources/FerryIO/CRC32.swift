@@ -23,6 +23,12 @@ public struct CRC32: Sendable {
 
     public mutating func update(_ bytes: [UInt8]) { bytes.withUnsafeBytes { update($0) } }
 
+    /// This CRC followed by `other`'s bytes (`length` of them), as if they had been fed
+    /// in one stream: lets threads checksum pieces of one stream.
+    public mutating func combine(_ other: CRC32, length: Int) {
+        value = UInt32(truncatingIfNeeded: crc32_combine(uLong(value), uLong(other.value), off_t(length)))
+    }
+
     public static func checksum(_ bytes: [UInt8]) -> UInt32 {
         var crc = CRC32()
         crc.update(bytes)

@@ -74,6 +74,12 @@ public final class Loader {
     private var sawBarrier = false
     /// Non-blank lines read so far over all inputs.
     private var lineCount = 0
+    /// A backup's item lines, checked against its trailer (docs/backup-format.md).
+    private var backup = (active: false, items: 0, crc: CRC32(), trailer: JSONValue?.none)
+
+    /// Checks the item lines against a `ferry:end` trailer (restores; on by itself when
+    /// the stream starts with a `ferry:backup` header).
+    public func expectBackupTrailer() { backup.active = true }
 
     public init(table: Table, options: Options, rejects: RejectWriter,
                 onProgress: @escaping (_ records: Int, _ bytes: Int) -> Void = { _, _ in }) throws {
@@ -125,7 +131,7 @@ public final class Loader {
     enum Entry: Sendable {
         case write(Result<Table.PreparedWrite, Error>, line: Int, range: Range<Int>)
         case barrier(Barrier, line: Int, range: Range<Int>)
-        case control(line: Int)
+        case control(name: String, line: Int, range: Range<Int>)
     }
 
     struct ParsedBlock: Sendable {
@@ -175,7 +181,7 @@ public final class Loader {
                         let key = try DeleteRecord.key(from: body)
                         result.entries.append(.write(Result { try table.prepare(.delete(key: key, condition: try builder.condition(for: key))) }, line: number, range: range))
                     default:
-                        result.entries.append(.control(line: number))
+                        result.entries.append(.control(name: name, line: number, range: range))
                     }
                 }
             } catch {
@@ -194,6 +200,11 @@ public final class Loader {
             switch entry {
             case let .write(result, line, range):
                 summary.read += 1
+                if backup.active {
+                    block.bytes[range].withUnsafeBytes { backup.crc.update($0) }
+                    withUnsafeBytes(of: UInt8(0x0A)) { backup.crc.update($0) }
+                    backup.items += 1
+                }
                 if !sawBarrier && lineCount <= state.lines && state.sources.isEmpty {
                     summary.skipped += 1     // committed by an earlier run of the same input
                     continue
@@ -210,8 +221,12 @@ public final class Loader {
                 }
                 sawBarrier = true
                 try reachBarrier(barrier, at: source, line: line, record: block.bytes[range])
-            case .control:
-                break
+            case let .control(name, _, range):
+                // A backup fed to ferry-load: its trailer is checked at the end.
+                if name == TableBackup.headerName { backup.active = true }
+                if name == TableBackup.trailerName {
+                    backup.trailer = (try? JSONValue.parse(Array(block.bytes[range])))?[name] ?? .null
+                }
             }
             if !sawBarrier && ops.count >= options.groupRecords { try commit() }
         }
@@ -303,6 +318,12 @@ public final class Loader {
         summary.uncommitted = ops.count
         summary.seconds = Date().timeIntervalSince(started)
         return summary
+    }
+
+    /// For a backup stream: throws unless the trailer was read and matches the item lines.
+    public func checkBackupTrailer(source: String) throws {
+        guard backup.active else { return }
+        try TableBackup.checkTrailer(backup.trailer, items: backup.items, crc: backup.crc.value, source: source)
     }
 }
 

@@ -19,6 +19,7 @@ public final class TableCatalog: @unchecked Sendable {
         let data = try Directory.createFollowingLinks(dataFolder)
         folder = try data.subdirectory("tables", create: true)!
         path = folder.path
+        removeStaleWork()
     }
 
     // MARK: Names
@@ -85,6 +86,64 @@ public final class TableCatalog: @unchecked Sendable {
             throw error
         }
         return description
+    }
+
+    // MARK: Tables built out of sight (restores)
+
+    /// Creates `description`'s table in a work folder no listing shows, opened for
+    /// writing: it becomes a table only when `publish` renames it into place, so a
+    /// restore that fails or is killed leaves no table.
+    public func createHidden(_ description: TableDescription, program: String) throws -> (work: String, table: Table) {
+        try Self.validate(description)
+        removeStaleWork()
+        let work = "\(Self.workPrefix)restoring-\(description.name)-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
+        guard let sub = try folder.subdirectory(work, create: true) else {
+            throw IOError.openFailed(path: folder.child(work), errno: ENOENT)
+        }
+        do {
+            try description.write(sub)
+            let store = try TableStore(folder: sub.path, name: description.name, program: program, sync: syncPolicy, flushThreshold: flushThreshold)
+            return (work, Table(description: description, folder: sub, store: store))
+        } catch {
+            try? folder.removeTree(work)
+            throw error
+        }
+    }
+
+    /// Renames a closed hidden table to `name`. An existing table is refused, or with
+    /// `replace` moved aside under its lock (no writer may hold it) and removed after.
+    public func publish(_ work: String, as name: String, replace: Bool, program: String) throws {
+        var retired: String? = nil
+        if let existing = try folder.subdirectory(name) {
+            guard replace else { throw DynamoDBError(.resourceInUse, "Table already exists: \(name)") }
+            let lock: TableLock
+            do { lock = try TableLock(table: name, folder: existing.path, program: program) } catch let e as TableLock.LockError {
+                throw DynamoDBError(.resourceInUse, "Attempt to change a resource which is still in use: \(e)")
+            }
+            let aside = "\(Self.workPrefix)deleting-\(name)-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
+            try folder.rename(name, to: aside)
+            _ = lock
+            retired = aside
+        }
+        try folder.rename(work, to: name)
+        try folder.sync()
+        if let retired { try? folder.removeTree(retired) }
+    }
+
+    /// Removes a hidden table that will not be published.
+    public func discard(_ work: String) {
+        try? folder.removeTree(work)
+    }
+
+    /// Work folders left by processes that died (kill -9 in a create, restore or
+    /// delete): named `~<kind>-<table>-<pid>-<random>`, removed when the pid is gone.
+    func removeStaleWork() {
+        guard let entries = try? folder.entries() else { return }
+        for (name, kind) in entries where kind == .directory && name.hasPrefix(Self.workPrefix) {
+            let parts = name.split(separator: "-")
+            guard parts.count >= 4, let pid = Int32(parts[parts.count - 2]) else { continue }
+            if kill(pid, 0) != 0 && errno == ESRCH { try? folder.removeTree(name) }
+        }
     }
 
     /// CreateTable's checks on keys, attribute definitions and indexes, with DynamoDB's

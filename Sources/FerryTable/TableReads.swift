@@ -163,3 +163,25 @@ extension Table {
         return key
     }
 }
+
+extension Table {
+    /// Every item of the table (or entry of index `indexName`) in scan segment `segment`
+    /// of `total`, as stored: the typed JSON map (`{"a":{"S":"x"}}`), in key order. The
+    /// exporter and backups copy these bytes without decoding them.
+    public func forEachStored(indexName: String? = nil, segment: Int = 0, of total: Int = 1, in snapshot: StoreSnapshot,
+                              _ body: ([UInt8]) throws -> Void) throws {
+        var keyspace = ItemKeys.tableKeyspace
+        if let indexName {
+            guard let index = description.index(named: indexName) else {
+                throw DynamoDBError.validation("The table does not have the specified index: \(indexName)")
+            }
+            keyspace = index.keyspace
+        }
+        let lower = ItemKeys.segmentBound(keyspace, segment, of: total) ?? [keyspace]
+        let upper = ItemKeys.segmentBound(keyspace, segment + 1, of: total)
+        try snapshot.scan(lower: lower, upper: upper) { _, value in
+            try body(value)
+            return true
+        }
+    }
+}

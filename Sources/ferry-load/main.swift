@@ -151,6 +151,7 @@ CommandLineTool.main(spec) { args in
         try sink.finish()
     }
     if let failure { throw failure }
+    try run.checkBackupTrailer(source: files.joined(separator: " "))
     if summary.uncommitted > 0 {
         console.error("\(summary.uncommitted) record(s) after the stream's last barrier were not loaded: the input ended inside an object (was ferry-extract stopped?); rerun to load them")
         return .failure
