@@ -131,6 +131,19 @@ final class BackupToolTests: XCTestCase {
         XCTAssertFalse(folders.contains { $0.contains("Killed") }, "stale work folders are removed: \(folders)")
     }
 
+    func testHandWrittenBackupVerifiesAndRestoresWithItsIndex() throws {
+        let verify = try sh("ferry-backup --verify fixtures/backup/Music.backup.jsonl")
+        XCTAssertEqual(verify.stderr, "ferry-backup: fixtures/backup/Music.backup.jsonl: OK: table Music, 3 items, snapshot 2026-11-23T03:00:00.000Z, 403 bytes of item lines\n")
+        try sh("ferry-restore --in fixtures/backup/Music.backup.jsonl --table Restored 2>/dev/null")
+        let query = try sh("ferry-table query --table-name Restored --index-name ByGenre --key-condition-expression 'Genre = :g' --expression-attribute-values '{\":g\":{\"S\":\"Country\"}}'").stdout
+        XCTAssertTrue(query.contains("\"Count\": 1,"), query)
+        XCTAssertTrue(query.contains("\"live\""), query)
+        // One changed byte in an item line: the CRC no longer matches.
+        try sh("sed 's/Happy Day/Happy Dax/' fixtures/backup/Music.backup.jsonl > edited.jsonl")
+        let edited = try sh("ferry-backup --verify edited.jsonl", expect: 1)
+        XCTAssertTrue(edited.stderr.contains("CRC-32 of the item lines is"), edited.stderr)
+    }
+
     func testBackupToTheStoreAndVerifyFromIt() throws {
         try makeMusic()
         try sh("ferry-s3 mb s3://backups >/dev/null && ferry-backup --table Music --out 's3://backups/music/%Y/Music.gz'")
