@@ -64,3 +64,26 @@ struct PipelineBench {
             + "| \(tool("ferry-load")) --table BenchPipe --create id:S 2>/dev/null"
     }
 }
+
+/// Export, backup, verify and restore of a loaded table of the same items.
+extension PipelineBench {
+    var exportFile: String { "\(dataFolder)/export.jsonl" }
+    var backupFile: String { "\(dataFolder)/backup.gz" }
+
+    /// Loads the table once and exports it once (the reference tools' input).
+    func prepareBackup() throws {
+        if !FileManager.default.fileExists(atPath: "\(dataFolder)/tables/BenchBackup") {
+            _ = try timeShell("\(tool("ferry-load")) --table BenchBackup --create id:S < '\(stream)' 2>/dev/null")
+        }
+        if fileSize(exportFile) == 0 { _ = try timeShell(export) }
+        if fileSize(backupFile) == 0 { _ = try timeShell(backup) }
+        try? ObjectStore(dataFolder: dataFolder).createBucket("exports")
+    }
+
+    var export: String { "\(tool("ferry-export")) --table BenchBackup > '\(exportFile)'" }
+    var exportAmazon: String { "rm -rf '\(dataFolder)/s3/exports/nightly' && \(tool("ferry-export")) --table BenchBackup --to s3://exports/nightly > /dev/null" }
+    var backup: String { "\(tool("ferry-backup")) --table BenchBackup --out '\(backupFile)' 2>/dev/null" }
+    var gzipReference: String { "gzip -6 -c '\(exportFile)' > '\(dataFolder)/export.jsonl.gz'" }
+    var verify: String { "\(tool("ferry-backup")) --verify '\(backupFile)' 2>/dev/null" }
+    var restore: String { "\(tool("ferry-restore")) --in '\(backupFile)' --table BenchRestore --replace 2>/dev/null" }
+}

@@ -17,7 +17,7 @@ let spec = CommandSpec(
         OptionSpec("--dir", value: "<folder>", help: "Where the data set is generated and kept (default bench-data)."),
         OptionSpec("--json", value: "<file>", help: "Also write the results as JSON to this file."),
         OptionSpec("--seed", value: "<n>", help: "Generator seed (default 1)."),
-        OptionSpec("--stage", value: "<name>", help: "Run only this stage (repeatable): parse-plain, parse-typed, write-typed, expressions, transform, gunzip, gzip, extract, load, pipe, s3, table, table-scale (not in the default set).", repeatable: true),
+        OptionSpec("--stage", value: "<name>", help: "Run only this stage (repeatable): parse-plain, parse-typed, write-typed, expressions, transform, gunzip, gzip, extract, load, pipe, backup (export, backup, verify, restore), s3, table, table-scale (not in the default set).", repeatable: true),
         OptionSpec("--s3-bytes", value: "<n>", help: "Size of the file for the ferry-s3 cp stage (default 1 GiB)."),
         OptionSpec("--s3-keys", value: "<n>", help: "Keys for the ferry-s3 listing stage (default 100000)."),
         OptionSpec("--no-references", help: "Time Ferry's stages only (for profiling)."),
@@ -54,8 +54,9 @@ CommandLineTool.main(spec) { args in
 
     let pythonLoads = "python3 -c 'import sys, json\nfor line in sys.stdin: json.loads(line)'"
     var rows: [Row] = []
+    var backupSizeRatio: Double? = nil
 
-    let stageNames = ["parse-plain", "parse-typed", "write-typed", "expressions", "transform", "gunzip", "gzip", "extract", "load", "pipe", "s3", "table", "table-scale"]
+    let stageNames = ["parse-plain", "parse-typed", "write-typed", "expressions", "transform", "gunzip", "gzip", "extract", "load", "pipe", "backup", "s3", "table", "table-scale"]
     let selected = args.values("--stage")
     for name in selected where !stageNames.contains(name) {
         throw UsageError.invalidValue(option: "--stage", value: name, expected: "one of \(stageNames.joined(separator: ", "))")
@@ -163,6 +164,23 @@ CommandLineTool.main(spec) { args in
         ])
         try measure("pipe", "extract|transform|load", bytes: plainBytes, references: []) { _ = try timeShell(bench.pipe) }
     }
+    if selected.isEmpty || selected.contains("backup") {
+        let tools = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().path
+        let bench = PipelineBench(dir: dir, tools: tools, items: items, seed: seed)
+        try bench.prepare(plain: plain)
+        try bench.prepareBackup()
+        let exportBytes = Double(fileSize(bench.exportFile))
+        try measure("backup", "export NDJSON", bytes: exportBytes, references: []) { _ = try timeShell(bench.export) }
+        try measure("backup", "export, Amazon layout", bytes: exportBytes, references: []) { _ = try timeShell(bench.exportAmazon) }
+        try measure("backup", "backup (gzip -6, all cores)", bytes: exportBytes, references: [
+            Reference(name: "gzip -6 of the export", command: bench.gzipReference),
+        ]) { _ = try timeShell(bench.backup) }
+        let sizeRatio = Double(fileSize(bench.backupFile)) / Double(max(1, fileSize("\(bench.dataFolder)/export.jsonl.gz")))
+        Console.writeStderr("ferry-bench: backup size \(fileSize(bench.backupFile)) bytes = \(String(format: "%.3f", sizeRatio))x gzip -6's\n")
+        backupSizeRatio = sizeRatio
+        try measure("backup", "backup --verify", bytes: exportBytes, references: []) { _ = try timeShell(bench.verify) }
+        try measure("backup", "restore", bytes: exportBytes, references: []) { _ = try timeShell(bench.restore) }
+    }
 
     // The table: one line per (stage, reference).
     func f(_ x: Double, _ decimals: Int = 1) -> String { String(format: "%.\(decimals)f", x) }
@@ -208,6 +226,7 @@ CommandLineTool.main(spec) { args in
                 + pad(row.referenceItemsPerSecond.map { f(row.itemsPerSecond / $0, 2) + "x" } ?? "", 8, left: true) + "\n"
         }
     }
+    if let backupSizeRatio { table += "backup file size: \(f(backupSizeRatio, 3))x gzip -6's (target <= 1.15x)\n" }
     table += "\nitems \(items), runs \(runs) (medians), peak RSS \(f(peakRSSMegabytes(), 0)) MB; ratio = reference time / Ferry time\n"
     try Console.writeStdout(table)
 
