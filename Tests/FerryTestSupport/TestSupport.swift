@@ -110,3 +110,23 @@ extension TestSupport {
         return try runToEnd(process, stdin: [])
     }
 }
+
+/// A scratch folder for black-box tests of the executables: its own data folder
+/// (FERRY_DATA), the built tools first on PATH, and `fixtures` linked in so scripts name
+/// fixtures as the README does.
+public struct ToolWorkspace {
+    public let folder: URL
+    public let environment: [String: String]
+
+    public init() throws {
+        folder = try TestSupport.temporaryFolder()
+        environment = ["PATH": TestSupport.productsFolder.path + ":/usr/bin:/bin", "FERRY_DATA": folder.path + "/data"]
+        try FileManager.default.createSymbolicLink(at: folder.appendingPathComponent("fixtures"),
+                                                   withDestinationURL: TestSupport.repositoryRoot.appendingPathComponent("fixtures"))
+    }
+
+    /// Runs a bash script in the folder, with extra environment variables.
+    public func bash(_ script: String, env extra: [String: String] = [:]) throws -> TestSupport.Result {
+        try TestSupport.bash(script, environment: environment.merging(extra) { $1 }, in: folder)
+    }
+}

@@ -5,20 +5,14 @@ import XCTest
 /// ferry-extract and ferry-load run as users run them: every format, resume, shards,
 /// modes, and bad input rejected or refused with its object, line and reason.
 final class ImportToolTests: XCTestCase {
-    private var work = URL(fileURLWithPath: "/")
-    private var environment: [String: String] = [:]
+    private var workspace: ToolWorkspace!
+    private var work: URL { workspace.folder }
 
-    override func setUpWithError() throws {
-        work = try TestSupport.temporaryFolder()
-        environment = ["PATH": TestSupport.productsFolder.path + ":/usr/bin:/bin", "FERRY_DATA": work.path + "/data"]
-        // Scripts name fixtures as the README does (fixtures/...), from a scratch folder.
-        try FileManager.default.createSymbolicLink(at: work.appendingPathComponent("fixtures"),
-                                                   withDestinationURL: TestSupport.repositoryRoot.appendingPathComponent("fixtures"))
-    }
+    override func setUpWithError() throws { workspace = try ToolWorkspace() }
 
     @discardableResult
     private func sh(_ script: String, expect status: Int32? = 0) throws -> TestSupport.Result {
-        let r = try TestSupport.bash(script, environment: environment, in: work)
+        let r = try workspace.bash(script)
         if let status { XCTAssertEqual(r.status, status, "\(script)\n\(r.stderr)") }
         return r
     }

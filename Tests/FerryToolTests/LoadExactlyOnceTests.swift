@@ -6,8 +6,9 @@ import XCTest
 /// and rerun ends with the table one clean run makes: counters that add one per record
 /// show any record lost or applied twice.
 final class LoadExactlyOnceTests: XCTestCase {
-    private var work = URL(fileURLWithPath: "/")
-    private var environment: [String: String] = [:]
+    private var workspace: ToolWorkspace!
+    private var work: URL { workspace.folder }
+    private var environment: [String: String] { workspace.environment }
     /// Records per key, as one clean run counts them.
     private var expected: [String: Int] = [:]
 
@@ -22,8 +23,7 @@ final class LoadExactlyOnceTests: XCTestCase {
         """
 
     override func setUpWithError() throws {
-        work = try TestSupport.temporaryFolder()
-        environment = ["PATH": TestSupport.productsFolder.path + ":/usr/bin:/bin", "FERRY_DATA": work.path + "/data"]
+        workspace = try ToolWorkspace()
         var generator = SplitMix(seed: 424242)
         let input = work.appendingPathComponent("in")
         try FileManager.default.createDirectory(at: input, withIntermediateDirectories: true)
@@ -43,7 +43,7 @@ final class LoadExactlyOnceTests: XCTestCase {
 
     @discardableResult
     private func sh(_ script: String, env extra: [String: String] = [:], expect status: Int32? = 0) throws -> TestSupport.Result {
-        let r = try TestSupport.bash(script, environment: environment.merging(extra) { $1 }, in: work)
+        let r = try workspace.bash(script, env: extra)
         if let status { XCTAssertEqual(r.status, status, "\(script)\n\(r.stderr)") }
         return r
     }
