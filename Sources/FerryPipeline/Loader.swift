@@ -61,10 +61,14 @@ public final class Loader {
     private let started = Date()
 
     // The group being built.
-    private var ops: [Result<Table.PreparedWrite, Error>] = []
-    private var opLines: [Int] = []
-    private var opRecords: [ArraySlice<UInt8>] = []
-    private var opSources: [String] = []
+    /// One record waiting in the group: its write and where it came from (for rejects).
+    private struct Pending {
+        var write: Result<Table.PreparedWrite, Error>
+        var line: Int
+        var record: ArraySlice<UInt8>
+        var source: String
+    }
+    private var pending: [Pending] = []
     /// Where the records of the current barrier segment start in the group.
     private var segmentStart = 0
     /// Barriers reached by the group, by source.
@@ -209,12 +213,9 @@ public final class Loader {
                     summary.skipped += 1     // committed by an earlier run of the same input
                     continue
                 }
-                ops.append(result)
-                opLines.append(line)
-                opRecords.append(block.bytes[range])
-                opSources.append(source)
+                pending.append(Pending(write: result, line: line, record: block.bytes[range], source: source))
             case let .barrier(barrier, line, range):
-                if !sawBarrier && !ops.isEmpty {
+                if !sawBarrier && !pending.isEmpty {
                     // Records before a stream's first barrier cannot be placed: commit them
                     // by line count first, as a plain stream would be.
                     try commit()
@@ -228,12 +229,12 @@ public final class Loader {
                     backup.trailer = (try? JSONValue.parse(Array(block.bytes[range])))?[name] ?? .null
                 }
             }
-            if !sawBarrier && ops.count >= options.groupRecords { try commit() }
+            if !sawBarrier && pending.count >= options.groupRecords { try commit() }
         }
     }
 
     private func reachBarrier(_ barrier: Barrier, at input: String, line: Int, record: ArraySlice<UInt8>) throws {
-        let segment = ops.count - segmentStart
+        let segment = pending.count - segmentStart
         let previous = lastSeen[barrier.source]
         lastSeen[barrier.source] = barrier
         if let done = state.sources[barrier.source], done.etag == barrier.etag {
@@ -248,15 +249,12 @@ public final class Loader {
             }
         }
         reached[barrier.source] = barrier
-        segmentStart = ops.count
-        if ops.count >= options.groupRecords { try commit() }
+        segmentStart = pending.count
+        if pending.count >= options.groupRecords { try commit() }
     }
 
     private func dropSegment() {
-        ops.removeSubrange(segmentStart...)
-        opLines.removeSubrange(segmentStart...)
-        opRecords.removeSubrange(segmentStart...)
-        opSources.removeSubrange(segmentStart...)
+        pending.removeSubrange(segmentStart...)
     }
 
     /// Commits the group (up to the last barrier, in a barrier stream) and its position,
@@ -264,34 +262,28 @@ public final class Loader {
     private func commit() throws {
         if sawBarrier {
             // Records after the last barrier wait for their barrier.
-            let tail = ops.count - segmentStart
             if segmentStart == 0 && reached.isEmpty { return }
-            let held = (ops.suffix(tail), opLines.suffix(tail), opRecords.suffix(tail), opSources.suffix(tail))
+            let held = Array(pending[segmentStart...])
             dropSegment()
-            defer {
-                ops = Array(held.0); opLines = Array(held.1); opRecords = Array(held.2); opSources = Array(held.3)
-                segmentStart = 0
-            }
             try commitGroup()
+            pending = held
+            segmentStart = 0
         } else {
-            if ops.isEmpty && lineCount <= state.lines { return }
+            if pending.isEmpty && lineCount <= state.lines { return }
             try commitGroup()
         }
     }
 
     private func commitGroup() throws {
-        let outcomes = try table.write(prepared: ops, metadata: metadata())
+        let outcomes = try table.write(prepared: pending.map(\.write), metadata: metadata())
         summary.commits += 1
         for (source, barrier) in reached { state.sources[source] = barrier }
         if !sawBarrier { state.lines = max(state.lines, lineCount) }
         if let limit = options.killAfterCommits, summary.commits >= limit { kill(getpid(), SIGKILL) }
         if let path = options.checkpointPath { try state.write(path: path) }
         reached.removeAll()
-        let group = (lines: opLines, records: opRecords, sources: opSources)
-        ops.removeAll(keepingCapacity: true)
-        opLines.removeAll(keepingCapacity: true)
-        opRecords.removeAll(keepingCapacity: true)
-        opSources.removeAll(keepingCapacity: true)
+        let group = pending
+        pending.removeAll(keepingCapacity: true)
         for (i, outcome) in outcomes.enumerated() {
             switch outcome {
             case .applied:
@@ -299,23 +291,23 @@ public final class Loader {
             case .conditionFailed:
                 summary.conditionFailed += 1
                 summary.rejected += 1
-                try reject(group.sources[i], group.lines[i], "The conditional request failed", group.records[i])
+                try reject(group[i], "The conditional request failed")
             case let .rejected(error):
                 summary.rejected += 1
-                try reject(group.sources[i], group.lines[i], rejectReason(error), group.records[i])
+                try reject(group[i], rejectReason(error))
             }
         }
     }
 
-    private func reject(_ source: String, _ line: Int, _ reason: String, _ record: ArraySlice<UInt8>) throws {
-        try record.withUnsafeBytes { try rejects.reject(source: source, line: line, reason: reason, record: $0) }
+    private func reject(_ entry: Pending, _ reason: String) throws {
+        try entry.record.withUnsafeBytes { try rejects.reject(source: entry.source, line: entry.line, reason: reason, record: $0) }
     }
 
     /// Commits what is left. In a barrier stream, records after the last barrier stay
     /// uncommitted (counted in `summary.uncommitted`).
     public func finish() throws -> Summary {
         try commit()
-        summary.uncommitted = ops.count
+        summary.uncommitted = pending.count
         summary.seconds = Date().timeIntervalSince(started)
         return summary
     }

@@ -28,7 +28,8 @@ public final class OutputTarget {
             let (bucket, key) = try SourceCatalog.parseS3(spec)
             guard !key.isEmpty, !key.hasSuffix("/") else { throw ExtractError.badSource(spec, reason: "needs an object key, not a prefix") }
             let store = try ObjectStore(dataFolder: dataFolder)
-            _ = try store.listBuckets().first { $0.name == bucket } ?? { throw ObjectStoreError.noSuchBucket(bucket) }()
+            // Checked now, not after the whole stream was written to the temporary file.
+            guard try store.listBuckets().contains(where: { $0.name == bucket }) else { throw ObjectStoreError.noSuchBucket(bucket) }
             let folder = ProcessInfo.processInfo.environment["TMPDIR"] ?? "/tmp"
             let path = "\(folder)/.ferry-out-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
             raw = try FileSink(path: path, mode: 0o600)
