@@ -6,12 +6,14 @@ BENCH_ITEMS ?= 1000000
 BENCH_RUNS  ?= 3
 BENCH_DIR   ?= bench-data
 BENCH_OUT   ?=
-BENCH_S3_BYTES ?= 1073741824
-BENCH_S3_KEYS  ?= 100000
+BENCH_S3_BYTES ?= 536870912
+BENCH_S3_KEYS  ?= 50000
+BENCH_SCALE    ?= 1000000,4000000,16000000
 ifeq ($(BENCH_QUICK),1)
 BENCH_ITEMS := 50000
 BENCH_S3_BYTES := 67108864
 BENCH_S3_KEYS := 10000
+BENCH_SCALE := 50000,200000,800000
 endif
 
 .PHONY: all deps build test demo bench install clean
@@ -33,7 +35,7 @@ demo: build
 
 bench: build
 	.build/release/ferry-bench --items $(BENCH_ITEMS) --runs $(BENCH_RUNS) --dir "$(BENCH_DIR)" \
-		--s3-bytes $(BENCH_S3_BYTES) --s3-keys $(BENCH_S3_KEYS) \
+		--s3-bytes $(BENCH_S3_BYTES) --s3-keys $(BENCH_S3_KEYS) --scale $(BENCH_SCALE) \
 		$(if $(BENCH_OUT),--json "$(BENCH_OUT)")
 
 install: build

@@ -31,20 +31,12 @@ func fileSize(_ path: String) -> Int {
     return stat(path, &st) == 0 ? Int(st.st_size) : 0
 }
 
-/// Runs a shell command with stdout to /dev/null; returns its wall time.
+/// Runs a shell command with stdout to /dev/null; returns its wall time and leaves its
+/// peak RSS in `lastChildPeakMB`.
 func timeShell(_ command: String) throws -> Double {
-    let process = Process()
-    process.executableURL = URL(fileURLWithPath: "/bin/sh")
-    process.arguments = ["-c", command]
-    process.standardOutput = FileHandle.nullDevice
-    let start = now()
-    try process.run()
-    process.waitUntilExit()
-    let elapsed = now() - start
-    guard process.terminationStatus == 0 else {
-        throw BenchError.referenceFailed(command: command, status: process.terminationStatus)
-    }
-    return elapsed
+    let measured = try runMeasured(command)
+    lastChildPeakMB = measured.peakMB
+    return measured.seconds
 }
 
 enum BenchError: Error, CustomStringConvertible {

@@ -1,3 +1,4 @@
+import FerryCLI
 import FerryIO
 import FerryObjectStore
 import Foundation
@@ -86,4 +87,42 @@ extension PipelineBench {
     var gzipReference: String { "gzip -6 -c '\(exportFile)' > '\(dataFolder)/export.jsonl.gz'" }
     var verify: String { "\(tool("ferry-backup")) --verify '\(backupFile)' 2>/dev/null" }
     var restore: String { "\(tool("ferry-restore")) --in '\(backupFile)' --table BenchRestore --replace 2>/dev/null" }
+}
+
+/// ferry-load of plain files of growing size into a new table, one run each: items/s and
+/// peak RSS should stay flat if cost grows linearly and memory is bounded.
+struct ScaleBench {
+    let dir: String
+    let tools: String
+    let seed: UInt64
+
+    func plainFile(_ count: Int) -> String { "\(dir)/plain-\(count)-\(seed).jsonl" }
+
+    func run(sizes: [Int]) throws -> [ReportRow] {
+        let data = "\(dir)/scale-data"
+        var rows: [ReportRow] = []
+        for count in sizes {
+            let path = plainFile(count)
+            if fileSize(path) == 0 {
+                Console.writeStderr("ferry-bench: generating \(count) items for the scaling run ...\n")
+                try SampleItems.generate(count: count, seed: seed, plainPath: path, typedPath: nil)
+            }
+            try? FileManager.default.removeItem(atPath: data)
+            let measured = try runMeasured("'\(tools)/ferry-load' --data '\(data)' --table Scale --create id:S < '\(path)' 2>/dev/null")
+            let bytes = Double(fileSize(path))
+            let onDisk = Double(directorySize("\(data)/tables/Scale")) / 1e6
+            rows.append(ReportRow(section: "scaling: ferry-load, 1 run each", stage: "load \(count) items (\(Report.f(onDisk, 0)) MB table)",
+                                  itemsPerSecond: Double(count) / measured.seconds, mbPerSecond: bytes / 1e6 / measured.seconds,
+                                  peakMB: measured.peakMB))
+            Console.writeStderr("ferry-bench: scaling \(count) items: \(Int(Double(count) / measured.seconds)) items/s, peak RSS \(Int(measured.peakMB)) MB\n")
+        }
+        try? FileManager.default.removeItem(atPath: data)
+        return rows
+    }
+
+    /// Bytes of the regular files under `path`.
+    func directorySize(_ path: String) -> Int {
+        guard let names = FileManager.default.subpaths(atPath: path) else { return 0 }
+        return names.reduce(0) { $0 + fileSize("\(path)/\($1)") }
+    }
 }

@@ -67,11 +67,11 @@ struct SampleItems {
         out.append(UInt8(ascii: "0") + UInt8(n % 10))
     }
 
-    /// Writes `count` items as plain and as typed NDJSON files.
-    static func generate(count: Int, seed: UInt64, plainPath: String, typedPath: String) throws {
+    /// Writes `count` items as plain NDJSON, and as typed NDJSON when `typedPath` is given.
+    static func generate(count: Int, seed: UInt64, plainPath: String, typedPath: String?) throws {
         var generator = SampleItems(seed: seed)
         let plain = OutputWriter(sink: try FileSink(path: plainPath))
-        let typed = OutputWriter(sink: try FileSink(path: typedPath))
+        let typed = try typedPath.map { OutputWriter(sink: try FileSink(path: $0)) }
         let line = ByteBuffer()
         let decoder = ItemDecoder(spelling: .plain)
         for i in 0..<count {
@@ -80,11 +80,12 @@ struct SampleItems {
             plain.buffer.append(line.bytes)
             plain.buffer.append(UInt8(ascii: "\n"))
             try plain.recordEnded()
+            guard let typed else { continue }
             ItemEncoder.writeTyped(try decoder.decodeItem(line.bytes), into: typed.buffer)
             typed.buffer.append(UInt8(ascii: "\n"))
             try typed.recordEnded()
         }
         try plain.finish()
-        try typed.finish()
+        try typed?.finish()
     }
 }

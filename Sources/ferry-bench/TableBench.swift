@@ -17,13 +17,19 @@ struct TableBench {
     let runs: Int
     let withReferences: Bool
 
-    struct Row {
-        let stage: String
-        let itemsPerSecond: Double
-        let p50: Double?      // microseconds per operation (a batch for puts)
-        let p99: Double?
-        let reference: String?
-        let referenceItemsPerSecond: Double?
+    /// Every table stage, or only the 1000-item batch put among the writes (the default:
+    /// small batches and single puts are fsync-bound and slow to time).
+    let allWrites: Bool
+
+    /// A row of the report; the reference's peak is the largest sqlite3 process seen.
+    func row(_ stage: String, _ rate: Double, p50: Double? = nil, p99: Double? = nil, peak: Double,
+             reference: String? = nil, referenceRate: Double? = nil, referencePeak: Double? = nil) -> ReportRow {
+        var row = ReportRow(section: "table engine (in process)", stage: stage, itemsPerSecond: rate, peakMB: peak, p50: p50, p99: p99)
+        if let reference, let referenceRate {
+            row.references = [ReferenceResult(name: reference, itemsPerSecond: referenceRate, mbPerSecond: nil,
+                                              ratio: rate / referenceRate, peakMB: referencePeak)]
+        }
+        return row
     }
 
     /// The sample items with the bench key added, built once.
@@ -81,7 +87,7 @@ struct TableBench {
     /// Loads `items` generated on the fly (no data set in memory) in commits of 1000,
     /// then reads 10,000 random items and 2,000 groups: cost per item and peak RSS as the
     /// table grows far past its memtable (the 20M-item check of docs/performance.md).
-    func scale() throws -> [Row] {
+    func scale() throws -> [ReportRow] {
         let (catalog, table) = try freshTable("Scale")
         var generator = SampleItems(seed: seed)
         let decoder = ItemDecoder(spelling: .plain)
@@ -125,30 +131,40 @@ struct TableBench {
         }
         let queryRate = Double(returned) / (now() - queryStart)
         try reader.close()
-        return [Row(stage: "load \(items) items x1000", itemsPerSecond: loadRate, p50: nil, p99: nil, reference: nil, referenceItemsPerSecond: nil),
-                Row(stage: "then get", itemsPerSecond: getRate, p50: nil, p99: nil, reference: nil, referenceItemsPerSecond: nil),
-                Row(stage: "then query (16 items)", itemsPerSecond: queryRate, p50: nil, p99: nil, reference: nil, referenceItemsPerSecond: nil)]
+        let peak = inProcessPeakMB()
+        return [row("load \(items) items x1000", loadRate, peak: peak), row("then get", getRate, peak: peak),
+                row("then query (16 items)", queryRate, peak: peak)]
     }
 
-    func run() throws -> [Row] {
+    func run() throws -> [ReportRow] {
         let all = try sampleItems()
-        var rows: [Row] = []
+        var rows: [ReportRow] = []
         let sqlite = try withReferences ? SQLiteReference(dir: dir, items: all) : nil
+        var sqlitePeak = 0.0
+        func sqliteRun(_ body: (SQLiteReference) throws -> Double) throws -> Double? {
+            guard let sqlite else { return nil }
+            let rate = try body(sqlite)
+            sqlitePeak = max(sqlitePeak, lastChildPeakMB ?? 0)
+            return rate
+        }
 
         // Loads: medians over runs, alternating with sqlite3's.
         var refInsert: [Double] = []
         let loads = [("batch put x1000", 1000, nil as Int?), ("batch put x25", 25, nil), ("put x1 (fsync each)", 1, min(items, 20_000))]
-        for (label, batch, count) in ProcessInfo.processInfo.environment["FERRY_BENCH_LOADS_ONLY"] != nil ? Array(loads.prefix(1)) : loads {
+        for (label, batch, count) in ProcessInfo.processInfo.environment["FERRY_BENCH_LOADS_ONLY"] != nil || !allWrites ? Array(loads.prefix(1)) : loads {
             var rates: [Double] = [], lat: [Double] = []
+            var peak = 0.0
             for _ in 0..<runs {
+                resetPeakRSS()
                 let (rate, l) = try load(all, batch: batch, count: count)
+                peak = max(peak, inProcessPeakMB())
                 rates.append(rate)
                 lat = l
-                if let sqlite, batch == 1000 { refInsert.append(try sqlite.insertRate()) }
+                if batch == 1000, let rate = try sqliteRun({ try $0.insertRate() }) { refInsert.append(rate) }
             }
-            let ref = refInsert.isEmpty ? nil : median(refInsert)
-            rows.append(Row(stage: "table \(label)", itemsPerSecond: median(rates), p50: Self.percentile(lat, 0.5), p99: Self.percentile(lat, 0.99),
-                            reference: ref == nil ? nil : "sqlite3 insert, 1 txn, WAL", referenceItemsPerSecond: ref))
+            rows.append(row("\(label)", median(rates), p50: Self.percentile(lat, 0.5), p99: Self.percentile(lat, 0.99), peak: peak,
+                            reference: "sqlite3 insert, 1 txn, WAL", referenceRate: refInsert.isEmpty ? nil : median(refInsert),
+                            referencePeak: sqlitePeak))
             Console.writeStderr("ferry-bench: table \(label) done\n")
         }
 
@@ -170,6 +186,8 @@ struct TableBench {
         let keys = (0..<lookups).map { _ in Int(generator.nextRandom() % UInt64(items)) }
         var getRates: [Double] = [], getLatencies: [Double] = []
         var refGets: [Double] = []
+        sqlitePeak = 0
+        resetPeakRSS()
         for _ in 0..<runs {
             getLatencies = []
             getLatencies.reserveCapacity(lookups)
@@ -181,17 +199,19 @@ struct TableBench {
                 getLatencies.append((now() - t0) * 1e6)
             }
             getRates.append(Double(lookups) / (now() - start))
-            if let sqlite { refGets.append(try sqlite.lookupRate(keys)) }
+            if let rate = try sqliteRun({ try $0.lookupRate(keys) }) { refGets.append(rate) }
         }
         getLatencies.sort()
-        rows.append(Row(stage: "table get", itemsPerSecond: median(getRates), p50: Self.percentile(getLatencies, 0.5),
-                        p99: Self.percentile(getLatencies, 0.99), reference: refGets.isEmpty ? nil : "sqlite3 SELECT by key",
-                        referenceItemsPerSecond: refGets.isEmpty ? nil : median(refGets)))
+        rows.append(row("get by key", median(getRates), p50: Self.percentile(getLatencies, 0.5), p99: Self.percentile(getLatencies, 0.99),
+                        peak: inProcessPeakMB(), reference: "sqlite3 SELECT by key", referenceRate: refGets.isEmpty ? nil : median(refGets),
+                        referencePeak: sqlitePeak))
         Console.writeStderr("ferry-bench: table get done\n")
 
         let queries = min(items / 16, 20_000)
         var queryRates: [Double] = [], queryLatencies: [Double] = [], refQueries: [Double] = []
         let groups = keys.prefix(queries).map { $0 / 16 }
+        sqlitePeak = 0
+        resetPeakRSS()
         for _ in 0..<runs {
             queryLatencies = []
             let start = now()
@@ -204,15 +224,17 @@ struct TableBench {
                 queryLatencies.append((now() - t0) * 1e6)
             }
             queryRates.append(Double(returned) / (now() - start))
-            if let sqlite { refQueries.append(try sqlite.queryRate(groups)) }
+            if let rate = try sqliteRun({ try $0.queryRate(groups) }) { refQueries.append(rate) }
         }
         queryLatencies.sort()
-        rows.append(Row(stage: "table query (16 items)", itemsPerSecond: median(queryRates), p50: Self.percentile(queryLatencies, 0.5),
-                        p99: Self.percentile(queryLatencies, 0.99), reference: refQueries.isEmpty ? nil : "sqlite3 SELECT a group",
-                        referenceItemsPerSecond: refQueries.isEmpty ? nil : median(refQueries)))
+        rows.append(row("query, 16 items (items/s)", median(queryRates), p50: Self.percentile(queryLatencies, 0.5),
+                        p99: Self.percentile(queryLatencies, 0.99), peak: inProcessPeakMB(), reference: "sqlite3 SELECT a group",
+                        referenceRate: refQueries.isEmpty ? nil : median(refQueries), referencePeak: sqlitePeak))
         Console.writeStderr("ferry-bench: table query done\n")
 
         var scanRates: [Double] = [], refScans: [Double] = []
+        sqlitePeak = 0
+        resetPeakRSS()
         for _ in 0..<runs {
             let start = now()
             var request = ReadRequest()
@@ -224,10 +246,10 @@ struct TableBench {
             } while request.exclusiveStartKey != nil
             guard total == items else { throw BenchError.countMismatch(stage: "scan", expected: items, got: total) }
             scanRates.append(Double(total) / (now() - start))
-            if let sqlite { refScans.append(try sqlite.scanRate()) }
+            if let rate = try sqliteRun({ try $0.scanRate() }) { refScans.append(rate) }
         }
-        rows.append(Row(stage: "table scan", itemsPerSecond: median(scanRates), p50: nil, p99: nil,
-                        reference: refScans.isEmpty ? nil : "sqlite3 SELECT * (to /dev/null)", referenceItemsPerSecond: refScans.isEmpty ? nil : median(refScans)))
+        rows.append(row("full scan", median(scanRates), peak: inProcessPeakMB(), reference: "sqlite3 SELECT * (to /dev/null)",
+                        referenceRate: refScans.isEmpty ? nil : median(refScans), referencePeak: sqlitePeak))
         try reader.close()
         Console.writeStderr("ferry-bench: table scan done\n")
         return rows
