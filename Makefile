@@ -16,7 +16,7 @@ BENCH_S3_KEYS := 10000
 BENCH_SCALE := 50000,200000,800000
 endif
 
-.PHONY: all deps build test demo bench install clean
+.PHONY: all deps build test test-faults demo bench install clean
 
 all: build
 
@@ -29,6 +29,11 @@ build: deps
 
 test: deps
 	@scripts/run-tests.sh
+
+# The fault and bad-input suites at full size (make test runs them with fewer rounds).
+FAULT_SUITES = FaultSuiteTests|TableCrashTests|LoadExactlyOnceTests|WriteAheadLogTests|SortedRunTests|DurabilityTests|BackupToolTests|BadInputCorpusTests|TableLockTests
+test-faults: deps
+	@FERRY_FAULTS=full scripts/run-tests.sh --filter '$(FAULT_SUITES)'
 
 demo: build
 	@scripts/demo.sh "$(DATA)"

@@ -1,12 +1,13 @@
 #!/usr/bin/env bash
 # Builds and runs the XCTest suites, then prints one summary line "N passed, N failed".
+# Arguments go to `swift test` (make test-faults passes a --filter).
 set -uo pipefail
 cd "$(dirname "$0")/.."
 
 log=$(mktemp)
 trap 'rm -f "$log"' EXIT
 swift build --build-tests 2>&1 | grep -Ev '^\[[0-9]+/[0-9]+\]' || true
-swift test --skip-build --disable-swift-testing 2>&1 | tee "$log" | grep -Ev "^Test (Case|Suite) .*(started|passed)" 
+swift test --skip-build --disable-swift-testing "$@" 2>&1 | tee "$log" | grep -Ev "^Test (Case|Suite) .*(started|passed)" 
 status=${PIPESTATUS[0]}
 
 # XCTest ends with "Executed N tests, with F failures (...)" for the whole run.

@@ -90,9 +90,51 @@ struct ContentDigest {
     mutating func setCRC(_ other: CRC32) { crc = other }
 
     mutating func finish() -> (etag: String, crc32: String) {
+        ("\"" + Hex.encode(md5.finalize()) + "\"", Self.checksumText(crc))
+    }
+
+    /// S3's ChecksumCRC32 spelling: base64 of the four big-endian bytes.
+    static func checksumText(_ crc: CRC32) -> String {
         let v = crc.value
-        let crcBytes: [UInt8] = [UInt8(v >> 24), UInt8(v >> 16 & 0xFF), UInt8(v >> 8 & 0xFF), UInt8(v & 0xFF)]
-        return ("\"" + Hex.encode(md5.finalize()) + "\"", Base64.encode(crcBytes))
+        return Base64.encode([UInt8(v >> 24), UInt8(v >> 16 & 0xFF), UInt8(v >> 8 & 0xFF), UInt8(v & 0xFF)])
+    }
+}
+
+/// An object's bytes as read from disk, checked against the CRC32 recorded when it was
+/// put: damage on disk (a flipped bit, a torn write) fails the read at its end with the
+/// object named, instead of passing on wrong bytes, as `aws s3 cp` checks downloads.
+final class ChecksummedSource: ByteSource {
+    private let source: ByteSource
+    private let info: ObjectInfo
+    private let bucket: String
+    private var crc = CRC32()
+    private var checked = false
+
+    init(_ source: ByteSource, info: ObjectInfo, bucket: String) {
+        self.source = source
+        self.info = info
+        self.bucket = bucket
+    }
+
+    var name: String { source.name }
+    var bytesConsumed: Int { source.bytesConsumed }
+
+    func read(into buffer: UnsafeMutableRawBufferPointer) throws -> Int {
+        let n = try source.read(into: buffer)
+        if n > 0 {
+            crc.update(UnsafeRawBufferPointer(rebasing: buffer[..<n]))
+        } else if !checked {
+            checked = true
+            try Self.check(crc, info, bucket: bucket, size: source.bytesConsumed)
+        }
+        return n
+    }
+
+    static func check(_ crc: CRC32, _ info: ObjectInfo, bucket: String, size: Int) throws {
+        let actual = ContentDigest.checksumText(crc)
+        guard size == info.size, actual == info.crc32 else {
+            throw ObjectStoreError.checksumMismatch(bucket: bucket, key: info.key, expected: info.crc32, actual: actual)
+        }
     }
 }
 

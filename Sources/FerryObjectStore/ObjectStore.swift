@@ -221,7 +221,7 @@ public final class ObjectStore {
     /// Opens the object for streaming reads, with the info (ETag) of exactly the bytes the
     /// source will serve: the file is opened first and its size and mtime checked against
     /// the info, so an object replaced meanwhile is retried rather than mislabelled.
-    public func open(bucket: String, key: String) throws -> (info: ObjectInfo, source: FileSource) {
+    public func open(bucket: String, key: String) throws -> (info: ObjectInfo, source: ByteSource) {
         let bucketDir = try bucketDirectory(bucket)
         let segments = try ObjectKey.segments(key, bucket: bucket)
         for _ in 0..<5 {
@@ -236,7 +236,7 @@ public final class ObjectStore {
             var st = stat()
             if fstat(source.descriptor, &st) == 0, Int(st.st_size) == info.size,
                Int64(st.st_mtim.tv_sec) * 1_000_000_000 + Int64(st.st_mtim.tv_nsec) == info.modified {
-                return (info, source)
+                return (info, ChecksummedSource(source, info: info, bucket: bucket))
             }
         }
         throw ObjectStoreError.io(IOError.readFailed(path: "s3://\(bucket)/\(key)", errno: EAGAIN))
@@ -254,7 +254,12 @@ public final class ObjectStore {
                 throw ObjectStoreError.noSuchKey(bucket: bucket, key: key)
             }
             guard let range else {
-                try source.forEachChunk { try sink.write($0) }
+                var crc = CRC32()
+                let size = try source.forEachChunk { chunk in
+                    crc.update(chunk)
+                    try sink.write(chunk)
+                }
+                try ChecksummedSource.check(crc, info, bucket: bucket, size: size)
                 return (info, info.size > 0 ? 0...(info.size - 1) : nil)
             }
             guard let bounds = range.resolve(size: info.size) else {
@@ -306,13 +311,8 @@ public final class ObjectStore {
     @discardableResult
     public func copy(fromBucket: String, key fromKey: String, toBucket: String, key toKey: String,
                      contentType: String? = nil) throws -> ObjectInfo {
-        let source = try head(bucket: fromBucket, key: fromKey)
-        let segments = try ObjectKey.segments(fromKey, bucket: fromBucket)
-        let bucketDir = try bucketDirectory(fromBucket)
-        guard let folder = try storeIO({ try existingFolder(bucketDir, segments.dropLast()) }),
-              let reader = try storeIO({ try folder.openForReading(segments.last!) }) else {
-            throw ObjectStoreError.noSuchKey(bucket: fromBucket, key: fromKey)
-        }
+        // Read through the checksum: a damaged source fails the copy before it is renamed in.
+        let (source, reader) = try open(bucket: fromBucket, key: fromKey)
         return try put(bucket: toBucket, key: toKey, from: reader, contentType: contentType ?? source.contentType,
                        metadata: source.metadata)
     }

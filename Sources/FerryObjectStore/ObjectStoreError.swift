@@ -16,6 +16,8 @@ public enum ObjectStoreError: Error, CustomStringConvertible, Equatable {
     case invalidRange(bucket: String, key: String, range: String)
     case invalidArgument(String)
     case io(IOError)
+    /// The bytes on disk no longer match the CRC32 recorded when the object was put.
+    case checksumMismatch(bucket: String, key: String, expected: String, actual: String)
 
     /// S3's error code, or Ferry's where S3 has none.
     public var code: String {
@@ -31,6 +33,7 @@ public enum ObjectStoreError: Error, CustomStringConvertible, Equatable {
         case .invalidRange: return "InvalidRange"
         case .invalidArgument: return "InvalidArgument"
         case .io: return "InternalError"
+        case .checksumMismatch: return "BadDigest"
         }
     }
 
@@ -48,6 +51,8 @@ public enum ObjectStoreError: Error, CustomStringConvertible, Equatable {
         case let .invalidRange(b, k, range): return "\(code): s3://\(b)/\(k): The requested range is not satisfiable: \(range)"
         case let .invalidArgument(text): return "\(code): \(text)"
         case let .io(error): return "\(code): \(error)"
+        case let .checksumMismatch(b, k, expected, actual):
+            return "\(code): s3://\(b)/\(k): the stored bytes do not match the object's CRC32 (\(actual), recorded \(expected)): the object is damaged on disk"
         }
     }
 }

@@ -74,6 +74,13 @@ public final class Extractor {
         for spec in specs {
             let objects = try catalog.list(spec)
             let summaries = objects.filter { $0.baseName == "manifest-summary.json" }
+            // Amazon writes the summary last: an export folder without it is unfinished,
+            // and its manifests must not be read as records.
+            if summaries.isEmpty, options.format == .auto || options.format == .awsExport,
+               let started = objects.first(where: { ["_started", "manifest-files.json"].contains($0.baseName) && $0.uri.contains("AWSDynamoDB/") }) {
+                throw ExtractError.badManifest(String(started.uri.dropLast(started.baseName.count)) + "manifest-summary.json",
+                                               reason: "missing: the export is unfinished or damaged (Amazon writes the summary last)")
+            }
             if options.format == .awsExport || (options.format == .auto && !summaries.isEmpty) {
                 guard !summaries.isEmpty else {
                     throw ExtractError.badManifest(spec, reason: "no AWSDynamoDB/<export id>/manifest-summary.json under it")
@@ -138,8 +145,14 @@ public final class Extractor {
             do { entry = try JSONValue.parse(Array(line)) } catch {
                 throw ExtractError.badManifest(filesObject.uri, reason: "line \(lineNumber): \(error)")
             }
-            guard let key = entry["dataFileS3Key"]?.stringValue, let name = key.split(separator: "/").last else {
+            guard let key = entry["dataFileS3Key"]?.stringValue else {
                 throw ExtractError.badManifest(filesObject.uri, reason: "line \(lineNumber): no dataFileS3Key")
+            }
+            // Data files live in the export's data/ folder; a key that climbs out of it is refused.
+            let parts = key.split(separator: "/", omittingEmptySubsequences: false)
+            guard parts.count >= 2, parts[parts.count - 2] == "data", let name = parts.last, !name.isEmpty,
+                  !parts.contains(where: { $0 == ".." || $0 == "." }) else {
+                throw ExtractError.badManifest(filesObject.uri, reason: "line \(lineNumber): dataFileS3Key '\(key)' is not a file in the export's data/ folder")
             }
             guard let countText = entry["itemCount"]?.numberText, let count = Int(countText), count >= 0 else {
                 throw ExtractError.badManifest(filesObject.uri, reason: "line \(lineNumber): no itemCount")
@@ -229,7 +242,14 @@ public final class Extractor {
             throw error
         } catch {
             group.abandon()
-            throw ExtractError.objectFailed(object.uri, reason: "\(error); records after line \(group.committedLine) were not sent")
+            let unsent = group.committedLine == 0 ? "nothing from it was sent" : "records after line \(group.committedLine) were not sent"
+            if case let ExtractError.badRecord(line, reason, _) = error {
+                throw ExtractError.objectFailed("\(object.uri):\(line)", reason: "\(reason); \(unsent)")
+            }
+            // IOErrors name their source already; say the object once.
+            let text = "\(error)"
+            let reason = text.hasPrefix(object.uri + ": ") ? String(text.dropFirst(object.uri.count + 2)) : text
+            throw ExtractError.objectFailed(object.uri, reason: "\(reason); \(unsent)")
         }
         if let expected = unit.itemCount, group.records != expected {
             group.abandon()
@@ -350,8 +370,11 @@ public final class Extractor {
             }
             guard let names = header else {
                 header = row.fields
-                if Set(row.fields).count != row.fields.count || row.fields.contains("") {
-                    throw ExtractError.badRecord(line: row.line, reason: "the header has an empty or repeated column name", text: row.text)
+                if let empty = row.fields.firstIndex(of: "") {
+                    throw ExtractError.badRecord(line: row.line, reason: "the header's column \(empty + 1) has no name", text: row.text)
+                }
+                if let repeated = row.fields.indices.first(where: { row.fields[..<$0].contains(row.fields[$0]) }) {
+                    throw ExtractError.badRecord(line: row.line, reason: "the header names column '\(row.fields[repeated])' twice (columns \((row.fields.firstIndex(of: row.fields[repeated]) ?? 0) + 1) and \(repeated + 1))", text: row.text)
                 }
                 continue
             }

@@ -94,7 +94,12 @@ public final class Loader {
         builder = try OperationBuilder(options: options, table: table)
         checkpointName = options.checkpointPath.map { "checkpoint\u{0}" + absolutePath($0) + "\u{0}" }
         state = CheckpointState(table: table.name)
-        if let checkpointName {
+        if let checkpointName, let path = options.checkpointPath {
+            // The file is about to be rewritten: never over a file that is not a Ferry
+            // checkpoint (a mistyped path) or that is another table's bookmark.
+            if let existing = try CheckpointState.read(path: path), existing.table != table.name {
+                throw LoadError.checkpointOfAnotherTable(path: path, owner: existing.table, table: table.name)
+            }
             state = try Self.readState(table: table, name: checkpointName)
             // The table's copy is the truth: repair a file a crash left one commit behind.
             try state.write(path: options.checkpointPath!)
@@ -323,6 +328,7 @@ public enum LoadError: Error, CustomStringConvertible {
     case lineTooLong(Int)
     case restartInsideGroup(source: String, from: Int, to: Int, committed: Int)
     case missingAttribute(String)
+    case checkpointOfAnotherTable(path: String, owner: String, table: String)
 
     public var description: String {
         switch self {
@@ -330,6 +336,8 @@ public enum LoadError: Error, CustomStringConvertible {
         case let .restartInsideGroup(source, from, to, committed):
             return "\(source): the stream's group of lines \(from + 1)-\(to) overlaps the committed position \(committed) (was --barrier-every changed?); rerun: the checkpoint file is now up to date"
         case let .missingAttribute(name): return "the record has no attribute '\(name)' for :\(name)"
+        case let .checkpointOfAnotherTable(path, owner, table):
+            return "\(path): this checkpoint file belongs to table '\(owner)', not '\(table)'; give each load its own file"
         }
     }
 }
@@ -362,6 +370,26 @@ final class OperationBuilder: Sendable {
         self.conditionBindings = conditionBindings
         fixedUpdate = try options.update.flatMap { updateBindings.isEmpty ? try UpdateExpression($0, context: context) : nil }
         fixedCondition = try options.condition.flatMap { conditionBindings.isEmpty ? try ConditionExpression($0, context: context) : nil }
+        // Expressions bound per record are still checked before the first record, so a
+        // syntax error or an undefined #name is a usage error, not a reject on every line.
+        if let text = options.update, !updateBindings.isEmpty {
+            try Self.probe(updateBindings, context) { _ = try UpdateExpression(text, context: $0) }
+        }
+        if let text = options.condition, !conditionBindings.isEmpty {
+            try Self.probe(conditionBindings, context) { _ = try ConditionExpression(text, context: $0) }
+        }
+    }
+
+    /// Compiles with each binding set to sample values of several types: an expression
+    /// that fails with all of them is wrong whatever the records hold.
+    private static func probe(_ bindings: [String], _ context: ExpressionContext, _ compile: (ExpressionContext) throws -> Void) throws {
+        var first: Error?
+        for sample: AttributeValue in [.n(DynamoNumber(1)), .ss(["x"]), .s("x"), .l([]), .m(AttributeMap())] {
+            var probe = context
+            for name in bindings { probe.values[name] = sample }
+            do { try compile(probe); return } catch { first = first ?? error }
+        }
+        if let first { throw first }
     }
 
     /// The `:name` tokens of an expression.

@@ -28,13 +28,19 @@ public final class SortedRunWriter {
     private let block = ByteBuffer(capacity: SortedRunFormat.blockTarget * 2)
     private let index = ByteBuffer(capacity: 64 * 1024)
     private var hashes: [UInt64] = []
+    /// Set from the start when the key count is known (flush, compaction), so a merge of
+    /// millions of keys holds 10 bits a key instead of 8 bytes.
+    private var bloomBits: [UInt8]?
     private var lastKey: [UInt8]? = nil
     private var blockLastKey: [UInt8] = []
     public private(set) var count = 0
 
-    public init(folder: Directory, name: String) throws {
+    /// `expectedKeys`: an upper bound of the keys to come, if known; the bloom filter is
+    /// then sized for it and filled as keys arrive.
+    public init(folder: Directory, name: String, expectedKeys: Int? = nil) throws {
         self.folder = folder
         self.name = name
+        if let expectedKeys { bloomBits = BloomFilter.emptyBits(keys: expectedKeys) }
         file = try folder.createAtomically(name)
         body.append(SortedRunFormat.magic)
         withUnsafeBytes(of: SortedRunFormat.version.littleEndian) { body.append($0) }
@@ -50,7 +56,8 @@ public final class SortedRunWriter {
         block.append(entry.value == nil ? SortedRunFormat.tombstone : SortedRunFormat.put)
         block.append(entry.key)
         if let value = entry.value { block.append(value) }
-        hashes.append(entry.key.withUnsafeBytes { SortedRunFormat.bloomHash($0) })
+        let hash = entry.key.withUnsafeBytes { SortedRunFormat.bloomHash($0) }
+        if bloomBits != nil { BloomFilter.insert(hash, into: &bloomBits!) } else { hashes.append(hash) }
         lastKey = entry.key
         blockLastKey = entry.key
         count += 1
@@ -90,7 +97,7 @@ public final class SortedRunWriter {
     public func finish() throws {
         try cutBlock()
         try drain()
-        let bloom = BloomFilter(hashes: hashes)
+        let bloom = bloomBits.map { BloomFilter(bits: $0, probes: Int(SortedRunFormat.bloomProbes)) } ?? BloomFilter(hashes: hashes)
         let bloomOffset = written
         let bloomBytes = bloom.encoded
         bloomBytes.withUnsafeBytes { appendChecksummed($0) }
@@ -120,19 +127,24 @@ struct BloomFilter {
     let probes: Int
 
     init(hashes: [UInt64]) {
-        let bitCount = max(64, hashes.count * SortedRunFormat.bloomBitsPerKey)
-        var bits = [UInt8](repeating: 0, count: (bitCount + 7) / 8)
-        let m = UInt64(bits.count * 8)
-        let k = Int(SortedRunFormat.bloomProbes)
-        for h in hashes {
-            let h1 = h & 0xFFFF_FFFF, h2 = h >> 32
-            for i in 0..<UInt64(k) {
-                let bit = (h1 &+ i &* h2) % m
-                bits[Int(bit >> 3)] |= 1 << UInt8(bit & 7)
-            }
-        }
+        var bits = Self.emptyBits(keys: hashes.count)
+        for h in hashes { Self.insert(h, into: &bits) }
         self.bits = bits
-        probes = k
+        probes = Int(SortedRunFormat.bloomProbes)
+    }
+
+    /// `bloomBitsPerKey` bits for each of `keys` keys, at least 64.
+    static func emptyBits(keys: Int) -> [UInt8] {
+        [UInt8](repeating: 0, count: (max(64, keys * SortedRunFormat.bloomBitsPerKey) + 7) / 8)
+    }
+
+    static func insert(_ h: UInt64, into bits: inout [UInt8]) {
+        let m = UInt64(bits.count * 8)
+        let h1 = h & 0xFFFF_FFFF, h2 = h >> 32
+        for i in 0..<UInt64(SortedRunFormat.bloomProbes) {
+            let bit = (h1 &+ i &* h2) % m
+            bits[Int(bit >> 3)] |= 1 << UInt8(bit & 7)
+        }
     }
 
     init(bits: [UInt8], probes: Int) {

@@ -356,7 +356,7 @@ final class StoreEngine: @unchecked Sendable {
     private func flushFrozen(_ table: Memtable, lastLog: Int, stats: StoreStats) throws {
         let number = nextRunNumber
         nextRunNumber += 1
-        let writer = try SortedRunWriter(folder: folder, name: Self.runName(number))
+        let writer = try SortedRunWriter(folder: folder, name: Self.runName(number), expectedKeys: table.count)
         do {
             try table.forEach { try writer.add(RunEntry(key: $0.key, value: $0.value)) }
             try writer.finish()
@@ -408,7 +408,7 @@ final class StoreEngine: @unchecked Sendable {
         state.unlock()
         let number = nextRunNumber
         nextRunNumber += 1
-        let writer = try SortedRunWriter(folder: folder, name: Self.runName(number))
+        let writer = try SortedRunWriter(folder: folder, name: Self.runName(number), expectedKeys: inputs.reduce(0) { $0 + $1.run.count })
         do {
             let cursors: [EntryCursor] = inputs.reversed().map { RunCursor(run: $0.run, forward: true) }
             for case let cursor as RunCursor in cursors { try cursor.seek([]) }

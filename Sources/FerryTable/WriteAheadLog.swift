@@ -32,6 +32,11 @@ public struct WALReader {
     }
 
     static func parse(_ bytes: [UInt8], path: String) throws -> Recovered {
+        // Created but its header not (wholly) written: a crash or a full disk right after
+        // the log was started. It can hold no commit.
+        if bytes.count < WALFormat.fileHeaderSize, bytes == Array(WALFormat.fileHeader().prefix(bytes.count)) {
+            return Recovered(records: [], validLength: 0, droppedBytes: bytes.count)
+        }
         guard bytes.count >= WALFormat.fileHeaderSize, Array(bytes[0..<8]) == WALFormat.magic else {
             throw WALError.notALog(path: path)
         }
@@ -129,11 +134,8 @@ public final class WriteAheadLog {
         var st = stat()
         fstat(fd, &st)
         let sink = FileSink(ownedDescriptor: fd, name: path)
-        var recovered = WALReader.Recovered(records: [], validLength: WALFormat.fileHeaderSize, droppedBytes: 0)
-        if st.st_size == 0 {
-            try WALFormat.fileHeader().withUnsafeBytes { try sink.write($0) }
-            try sink.sync()
-        } else {
+        var recovered = WALReader.Recovered(records: [], validLength: 0, droppedBytes: 0)
+        if st.st_size > 0 {
             recovered = try WALReader.read(path: path)
             if recovered.droppedBytes > 0 {
                 if ftruncate(fd, off_t(recovered.validLength)) != 0 {
@@ -141,6 +143,12 @@ public final class WriteAheadLog {
                 }
                 try sink.sync()
             }
+        }
+        if recovered.validLength == 0 {   // new, or its header was torn
+            if lseek(fd, 0, SEEK_SET) < 0 { throw IOError.failed(operation: "seek", path: path, errno: errno) }
+            try WALFormat.fileHeader().withUnsafeBytes { try sink.write($0) }
+            try sink.sync()
+            recovered.validLength = WALFormat.fileHeaderSize
         }
         if lseek(fd, off_t(recovered.validLength), SEEK_SET) < 0 {
             throw IOError.failed(operation: "seek", path: path, errno: errno)

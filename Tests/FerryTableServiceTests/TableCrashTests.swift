@@ -14,7 +14,7 @@ final class TableCrashTests: XCTestCase {
         var generator = SplitMix(seed: 20261123)
         var acknowledged = -1
         var next = 0
-        for round in 0..<20 {
+        for round in 0..<TestSupport.faultRounds(reduced: 20, full: 80) {
             let process = Process()
             process.executableURL = URL(fileURLWithPath: tool)
             process.arguments = [data, String(next)]

@@ -128,6 +128,22 @@ final class WriteAheadLogTests: XCTestCase {
         XCTAssertEqual(recovered.droppedBytes, 4096)
     }
 
+    /// A full disk or a crash right after a new log was created leaves it empty or with
+    /// part of its header: no commit can be in it, so it reads as empty and reopens.
+    func testLogWhoseHeaderWasCutShortReadsAsEmptyAndReopens() throws {
+        for kept in [0, 5, 15] {
+            let path = folder + "/torn-\(kept).wal"
+            try write(Array(WALFormat.fileHeader().prefix(kept)), path)
+            let recovered = try WALReader.read(path: path)
+            XCTAssertEqual(recovered.records.count, 0)
+            XCTAssertEqual(recovered.validLength, 0)
+            let (log, _) = try WriteAheadLog.open(path: path)
+            try log.commit(Array("after".utf8))
+            try log.close()
+            XCTAssertEqual(text(try WALReader.read(path: path).records), ["after"])
+        }
+    }
+
     func testAFileThatIsNotALogIsRefused() throws {
         let path = folder + "/other.log"
         try write(Array("not a log at all, just text\n".utf8), path)

@@ -100,6 +100,11 @@ public struct SplitMix {
 }
 
 extension TestSupport {
+    /// Rounds of a fault test: more under `make test-faults` (FERRY_FAULTS=full).
+    public static func faultRounds(reduced: Int, full: Int) -> Int {
+        ProcessInfo.processInfo.environment["FERRY_FAULTS"] == "full" ? full : reduced
+    }
+
     /// Runs a bash script with `environment`, in `directory`, and waits for it.
     public static func bash(_ script: String, environment: [String: String], in directory: URL) throws -> Result {
         let process = Process()

@@ -77,7 +77,8 @@ final class LoadExactlyOnceTests: XCTestCase {
         var generator = SplitMix(seed: 20261123)
         var kills = 0
         var completedRuns = 0
-        while kills < 20 {
+        let target = TestSupport.faultRounds(reduced: 20, full: 50)
+        while kills < target {
             // Start the pipeline in its own process group and kill the whole group.
             let script = work.appendingPathComponent("pipeline.sh")
             try Data(("cd '\(work.path)'\n" + Self.pipeline + " 2>/dev/null\n").utf8).write(to: script)
