@@ -97,7 +97,7 @@ final class ImportToolTests: XCTestCase {
             """)
         let r = try sh("set -o pipefail; ferry-extract --resume cp.json --barrier-every 1000 s3://logs/in/ | ferry-load --table Logs --create pk:S --checkpoint cp.json", expect: 1)
         XCTAssertTrue(r.stderr.contains("ferry-extract: error: s3://logs/in/part-2.jsonl.gz: "), r.stderr)
-        XCTAssertTrue(r.stderr.contains("records after line"), r.stderr)
+        XCTAssertTrue(r.stderr.contains("records after line") || r.stderr.contains("nothing from it was sent"), r.stderr)
         let checkpoint = try String(contentsOf: work.appendingPathComponent("cp.json"), encoding: .utf8)
         XCTAssertTrue(checkpoint.contains(#""source":"s3://logs/in/part-1.jsonl.gz""#) && checkpoint.contains(#""source":"s3://logs/in/part-3.jsonl.gz""#))
         XCTAssertFalse(checkpoint.contains(#"part-2.jsonl.gz","etag":"\"\#(0)"#))
