@@ -21,7 +21,9 @@ public func expandTimePattern(_ pattern: String, at time: time_t = time(nil)) ->
     var seconds = time
     var parts = tm()
     localtime_r(&seconds, &parts)
-    var buffer = [CChar](repeating: 0, count: 4096)
-    let n = strftime(&buffer, buffer.count, pattern, &parts)
-    return n == 0 ? pattern : String(cString: buffer)
+    var buffer = [UInt8](repeating: 0, count: 4096)
+    let n = buffer.withUnsafeMutableBytes { raw in
+        strftime(raw.baseAddress!.assumingMemoryBound(to: CChar.self), raw.count, pattern, &parts)
+    }
+    return n == 0 ? pattern : String(decoding: buffer[..<n], as: UTF8.self)
 }

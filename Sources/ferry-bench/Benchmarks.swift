@@ -1,6 +1,7 @@
 #if canImport(Glibc)
 import Glibc
 #endif
+import FerryCLI
 import FerryExpressions
 import FerryIO
 import FerryPipeline
@@ -12,6 +13,15 @@ func now() -> Double {
     var ts = timespec()
     clock_gettime(CLOCK_MONOTONIC, &ts)
     return Double(ts.tv_sec) + Double(ts.tv_nsec) / 1e9
+}
+
+/// When the bench began, for the elapsed seconds on its progress lines.
+let benchStarted = now()   // lazy like every global: main touches it first
+
+/// One progress line on stderr, with the seconds since the bench began, so a reader
+/// sees where the time of a run goes.
+func progress(_ message: String) {
+    Console.writeStderr("ferry-bench: [\(Int(now() - benchStarted)) s] \(message)\n")
 }
 
 func median(_ xs: [Double]) -> Double {

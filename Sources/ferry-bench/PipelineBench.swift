@@ -104,7 +104,7 @@ struct ScaleBench {
         for count in sizes {
             let path = plainFile(count)
             if fileSize(path) == 0 {
-                Console.writeStderr("ferry-bench: generating \(count) items for the scaling run ...\n")
+                progress("generating \(count) items for the scaling run ...")
                 try SampleItems.generate(count: count, seed: seed, plainPath: path, typedPath: nil)
             }
             try? FileManager.default.removeItem(atPath: data)
@@ -114,7 +114,7 @@ struct ScaleBench {
             rows.append(ReportRow(section: "scaling: ferry-load, 1 run each", stage: "load \(count) items (\(Report.f(onDisk, 0)) MB table)",
                                   itemsPerSecond: Double(count) / measured.seconds, mbPerSecond: bytes / 1e6 / measured.seconds,
                                   peakMB: measured.peakMB))
-            Console.writeStderr("ferry-bench: scaling \(count) items: \(Int(Double(count) / measured.seconds)) items/s, peak RSS \(Int(measured.peakMB)) MB\n")
+            progress("scaling \(count) items: \(Int(Double(count) / measured.seconds)) items/s, peak RSS \(Int(measured.peakMB)) MB")
         }
         try? FileManager.default.removeItem(atPath: data)
         return rows

@@ -106,7 +106,7 @@ struct TableBench {
                 batch.removeAll(keepingCapacity: true)
             }
             if i % 1_000_000 == 999_999 {
-                Console.writeStderr("ferry-bench: \(i + 1) items, \(Int(Double(i + 1) / (now() - start))) items/s, peak RSS \(Int(peakRSSMegabytes())) MB\n")
+                progress("\(i + 1) items, \(Int(Double(i + 1) / (now() - start))) items/s, peak RSS \(Int(peakRSSMegabytes())) MB")
             }
         }
         let loadRate = Double(items) / (now() - start)
@@ -165,7 +165,7 @@ struct TableBench {
             rows.append(row("\(label)", median(rates), p50: Self.percentile(lat, 0.5), p99: Self.percentile(lat, 0.99), peak: peak,
                             reference: "sqlite3 insert, 1 txn, WAL", referenceRate: refInsert.isEmpty ? nil : median(refInsert),
                             referencePeak: sqlitePeak))
-            Console.writeStderr("ferry-bench: table \(label) done\n")
+            progress("table \(label) done")
         }
 
         // For profiling the write path alone.
@@ -205,7 +205,7 @@ struct TableBench {
         rows.append(row("get by key", median(getRates), p50: Self.percentile(getLatencies, 0.5), p99: Self.percentile(getLatencies, 0.99),
                         peak: inProcessPeakMB(), reference: "sqlite3 SELECT by key", referenceRate: refGets.isEmpty ? nil : median(refGets),
                         referencePeak: sqlitePeak))
-        Console.writeStderr("ferry-bench: table get done\n")
+        progress("table get done")
 
         let queries = min(items / 16, 20_000)
         var queryRates: [Double] = [], queryLatencies: [Double] = [], refQueries: [Double] = []
@@ -230,7 +230,7 @@ struct TableBench {
         rows.append(row("query, 16 items (items/s)", median(queryRates), p50: Self.percentile(queryLatencies, 0.5),
                         p99: Self.percentile(queryLatencies, 0.99), peak: inProcessPeakMB(), reference: "sqlite3 SELECT a group",
                         referenceRate: refQueries.isEmpty ? nil : median(refQueries), referencePeak: sqlitePeak))
-        Console.writeStderr("ferry-bench: table query done\n")
+        progress("table query done")
 
         var scanRates: [Double] = [], refScans: [Double] = []
         sqlitePeak = 0
@@ -251,7 +251,7 @@ struct TableBench {
         rows.append(row("full scan", median(scanRates), peak: inProcessPeakMB(), reference: "sqlite3 SELECT * (to /dev/null)",
                         referenceRate: refScans.isEmpty ? nil : median(refScans), referencePeak: sqlitePeak))
         try reader.close()
-        Console.writeStderr("ferry-bench: table scan done\n")
+        progress("table scan done")
         return rows
     }
 }

@@ -34,6 +34,7 @@ if CommandLine.arguments.count == 4, CommandLine.arguments[1] == "--measure-chil
 }
 
 CommandLineTool.main(spec) { args in
+    _ = benchStarted
     let items = try args.int("--items", default: 1_000_000, range: 1...100_000_000)
     let runs = try args.int("--runs", default: 3, range: 1...50)
     let seed = UInt64(try args.int("--seed", default: 1))
@@ -44,12 +45,12 @@ CommandLineTool.main(spec) { args in
     // The table stages make their own items; the scaling run makes its own files.
     let needsDataSet = args.values("--stage").isEmpty || args.values("--stage").contains { !["table", "table-writes", "table-scale", "s3", "scale"].contains($0) }
     if needsDataSet && (fileSize(plainGz) == 0 || fileSize(typed) == 0) {
-        Console.writeStderr("ferry-bench: generating \(items) items in \(dir)/ ...\n")
+        progress("generating \(items) items in \(dir)/ ...")
         try SampleItems.generate(count: items, seed: seed, plainPath: plain, typedPath: typed)
         _ = try timeShell("gzip -6 -c '\(plain)' > '\(plainGz)'")
     }
     let plainBytes = Double(fileSize(plain)), typedBytes = Double(fileSize(typed))
-    if needsDataSet { Console.writeStderr("ferry-bench: \(items) items; plain \(Int(plainBytes) / items) B/item, typed \(Int(typedBytes) / items) B/item; \(runs) runs each\n") }
+    if needsDataSet { progress("\(items) items; plain \(Int(plainBytes) / items) B/item, typed \(Int(typedBytes) / items) B/item; \(runs) runs each") }
 
     let pythonLoads = "python3 -c 'import sys, json\nfor line in sys.stdin: json.loads(line)'"
     var rows: [ReportRow] = []
@@ -104,7 +105,7 @@ CommandLineTool.main(spec) { args in
             rows.append(ReportRow(section: section, stage: stage + variant.label, itemsPerSecond: Double(items) / t,
                                   mbPerSecond: bytes / 1e6 / t, peakMB: ourPeaks[i], references: measured))
         }
-        Console.writeStderr("ferry-bench: \(stage) done\n")
+        progress("\(stage) done")
     }
 
     func measure(_ key: String, _ section: String, _ stage: String, bytes: Double, references: [Reference], ours: @escaping () throws -> Void) throws {
@@ -175,7 +176,8 @@ CommandLineTool.main(spec) { args in
         try measure("load", "import (executables)", "load", bytes: streamBytes, references: [
             Reference(name: "sqlite3 json_extract", command: bench.sqliteLoad),
         ], variants: [
-            (", 1 thread", { _ = try timeShell(bench.load(threads: 1)) }),
+            // One thread gives the same rate (the commit is the bound: docs/performance.md);
+            // `--threads 1` measures it.
             (", \(threads) threads", { _ = try timeShell(bench.load(threads: threads)) }),
         ])
         try measure("pipe", "import (executables)", "extract|transform|load", bytes: plainBytes, references: []) { _ = try timeShell(bench.pipe) }
@@ -206,7 +208,7 @@ CommandLineTool.main(spec) { args in
         let tool = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("ferry-s3").path
         rows += try ObjectStoreBench(dir: dir, tool: tool, bytes: try args.int("--s3-bytes", default: 1 << 30, range: 1...Int.max),
                                      keys: try args.int("--s3-keys", default: 100_000, range: 1...10_000_000), runs: runs).run()
-        Console.writeStderr("ferry-bench: object store done\n")
+        progress("object store done")
     }
     if included("scale") {
         let tools = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().path
