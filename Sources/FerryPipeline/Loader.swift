@@ -102,7 +102,7 @@ public final class Loader {
             }
             state = try Self.readState(table: table, name: checkpointName)
             // The table's copy is the truth: repair a file a crash left one commit behind.
-            try state.write(path: options.checkpointPath!)
+            try state.write(path: path)
         }
     }
 
