@@ -246,9 +246,10 @@ public final class Extractor {
             if case let ExtractError.badRecord(line, reason, _) = error {
                 throw ExtractError.objectFailed("\(object.uri):\(line)", reason: "\(reason); \(unsent)")
             }
-            // IOErrors name their source already; say the object once.
+            // IOErrors and the store's errors (`BadDigest: s3://b/k: ...`) name the object
+            // already; say it once.
             let text = "\(error)"
-            let reason = text.hasPrefix(object.uri + ": ") ? String(text.dropFirst(object.uri.count + 2)) : text
+            let reason = text.range(of: object.uri + ": ").map { text.replacingCharacters(in: $0, with: "") } ?? text
             throw ExtractError.objectFailed(object.uri, reason: "\(reason); \(unsent)")
         }
         if let expected = unit.itemCount, group.records != expected {
