@@ -19,8 +19,10 @@ let package = Package(
     targets: [
         // The system zlib; nothing but FerryIO imports it.
         .systemLibrary(name: "CZlib", path: "Sources/CZlib", providers: [.apt(["zlib1g-dev"])]),
-        // Bytes in and out: line reader, buffered writer, gzip, hashes.
-        .target(name: "FerryIO", dependencies: ["CZlib"]),
+        // Linux calls Glibc's module hides (renameat2); nothing but FerryIO imports it.
+        .systemLibrary(name: "CSystemCalls", path: "Sources/CSystemCalls"),
+        // Bytes in and out: line reader, buffered writer, gzip, hashes, the raw system calls.
+        .target(name: "FerryIO", dependencies: ["CZlib", "CSystemCalls"]),
         // DynamoDB's values, exact numbers, JSON on bytes, item codecs, key encoding.
         .target(name: "FerryValues", dependencies: ["FerryIO"]),
         // DynamoDB's expression language (and Ferry's ETL extensions) over the values.

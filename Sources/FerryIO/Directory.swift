@@ -43,7 +43,8 @@ public final class Directory {
         var built = path.hasPrefix("/") ? "" : "."
         for part in path.split(separator: "/", omittingEmptySubsequences: true) {
             built += "/" + part
-            if mkdir(built, 0o755) != 0 && errno != EEXIST { throw IOError.failed(operation: "mkdir", path: built, errno: errno) }
+            let failure = Syscall.mkdir(built)
+            if failure != 0 && failure != EEXIST { throw IOError.failed(operation: "mkdir", path: built, errno: failure) }
         }
         guard let made = try open(path) else { throw IOError.openFailed(path: path, errno: ENOENT) }
         return made
@@ -64,8 +65,9 @@ public final class Directory {
     public func subdirectory(_ name: String, create: Bool = false) throws -> Directory? {
         var fd = Syscall.openat(self.fd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)
         if fd == -ENOENT && create {
-            if mkdirat(self.fd, name, 0o755) != 0 && errno != EEXIST {
-                throw IOError.failed(operation: "mkdir", path: child(name), errno: errno)
+            let failure = Syscall.mkdir(in: self.fd, name)
+            if failure != 0 && failure != EEXIST {
+                throw IOError.failed(operation: "mkdir", path: child(name), errno: failure)
             }
             fd = Syscall.openat(self.fd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)
         }
@@ -176,17 +178,19 @@ public final class Directory {
     /// Removes the file `name`; false when it was not there.
     @discardableResult
     public func removeFile(_ name: String) throws -> Bool {
-        if unlinkat(fd, name, 0) == 0 { return true }
-        if errno == ENOENT { return false }
-        throw IOError.failed(operation: "unlink", path: child(name), errno: errno)
+        let failure = Syscall.unlink(in: fd, name)
+        if failure == 0 { return true }
+        if failure == ENOENT { return false }
+        throw IOError.failed(operation: "unlink", path: child(name), errno: failure)
     }
 
     /// Removes the empty directory `name`; false when missing or not empty.
     @discardableResult
     public func removeEmptyDirectory(_ name: String) throws -> Bool {
-        if unlinkat(fd, name, AT_REMOVEDIR) == 0 { return true }
-        if errno == ENOENT || errno == ENOTEMPTY || errno == EEXIST { return false }
-        throw IOError.failed(operation: "rmdir", path: child(name), errno: errno)
+        let failure = Syscall.unlink(in: fd, name, directory: true)
+        if failure == 0 { return true }
+        if failure == ENOENT || failure == ENOTEMPTY || failure == EEXIST { return false }
+        throw IOError.failed(operation: "rmdir", path: child(name), errno: failure)
     }
 
     /// Removes `name` and everything below it (rm -r), never following links.
@@ -201,13 +205,19 @@ public final class Directory {
     }
 
     /// Renames `name` to `newName` in this directory. With `replace: false` an existing
-    /// `newName` is an error (EEXIST). (renameat2's RENAME_NOREPLACE is not visible to
-    /// Swift; a folder renamed onto a non-empty folder fails in the kernel anyway.)
+    /// `newName` is an error (EEXIST), checked in the same step (RENAME_NOREPLACE).
     public func rename(_ name: String, to newName: String, replace: Bool = false) throws {
-        if !replace, try status(newName) != nil {
-            throw IOError.failed(operation: "rename", path: child(newName), errno: EEXIST)
-        }
-        if renameat(fd, name, fd, newName) != 0 { throw IOError.failed(operation: "rename", path: child(newName), errno: errno) }
+        let failure = replace ? Syscall.rename(in: fd, name, newName) : Syscall.renameNoReplace(in: fd, name, newName)
+        if failure != 0 { throw IOError.failed(operation: "rename", path: child(newName), errno: failure) }
+    }
+
+    /// Swaps the names `a` and `b` in one step (renameat2's RENAME_EXCHANGE): each then
+    /// names what the other did. False when the file system cannot; nothing changed then.
+    public func exchange(_ a: String, _ b: String) throws -> Bool {
+        let failure = Syscall.exchange(in: fd, a, b)
+        if failure == 0 { return true }
+        if failure == EINVAL || failure == ENOSYS || failure == ENOTSUP { return false }
+        throw IOError.failed(operation: "rename (exchange)", path: child(b), errno: failure)
     }
 
     /// fsync(2) of the directory, so renames and removals in it survive a crash.
@@ -239,8 +249,9 @@ public final class AtomicFile {
         do {
             if durable { try sink.sync() }
             try sink.finish()
-            if renameat(directory.fd, temporary, directory.fd, name) != 0 {
-                throw IOError.renameFailed(from: directory.child(temporary), to: directory.child(name), errno: errno)
+            let failure = Syscall.rename(in: directory.fd, temporary, name)
+            if failure != 0 {
+                throw IOError.renameFailed(from: directory.child(temporary), to: directory.child(name), errno: failure)
             }
             done = true
             if durable { try directory.sync() }
@@ -255,7 +266,7 @@ public final class AtomicFile {
         guard !done else { return }
         done = true
         try? sink.finish()
-        unlinkat(directory.fd, temporary, 0)
+        _ = Syscall.unlink(in: directory.fd, temporary)
     }
 
     deinit { abandon() }

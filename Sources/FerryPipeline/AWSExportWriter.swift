@@ -61,7 +61,7 @@ public enum AWSExportWriter {
         }
         var manifest: [UInt8] = []
         var itemCount = 0, billed = 0
-        defer { files.forEach { unlink($0.0) } }
+        defer { files.forEach { Syscall.unlink($0.0) } }
         for (path, counts) in files {
             var md5 = MD5()
             try FileSource(path: path).forEachChunk { md5.update($0) }

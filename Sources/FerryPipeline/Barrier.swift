@@ -53,22 +53,41 @@ public struct Barrier: Sendable, Equatable {
         guard let lineText = body["line"]?.numberText, let line = Int(lineText), line >= 0 else {
             throw StreamFormatError.badBarrier("no \"line\" count")
         }
+        // Every member present is checked: a checkpoint is read back from these, and a
+        // mistyped one must not quietly mean 0 or false.
+        var records = 0
+        if let value = body["records"] {
+            guard let text = value.numberText, let n = Int(text), n >= 0 else { throw StreamFormatError.badBarrier("\"records\" is not a count") }
+            records = n
+        }
+        var complete = false
+        if let value = body["complete"] {
+            guard let flag = value.boolValue else { throw StreamFormatError.badBarrier("\"complete\" is not true or false") }
+            complete = flag
+        }
+        var etag = ""
+        if let value = body["etag"] {
+            guard let text = value.stringValue else { throw StreamFormatError.badBarrier("\"etag\" is not a string") }
+            etag = text
+        }
         self.source = source
-        self.etag = body["etag"]?.stringValue ?? ""
+        self.etag = etag
         self.line = line
-        self.records = body["records"]?.numberText.flatMap { Int($0) } ?? 0
-        self.complete = body["complete"]?.boolValue ?? false
+        self.records = records
+        self.complete = complete
     }
 }
 
 public enum StreamFormatError: Error, CustomStringConvertible, Equatable {
     case badBarrier(String)
     case badCheckpoint(path: String, reason: String)
+    case badInput(String)
 
     public var description: String {
         switch self {
         case let .badBarrier(reason): return "invalid ferry:barrier line: \(reason)"
         case let .badCheckpoint(path, reason): return "\(path): not a Ferry checkpoint file: \(reason)"
+        case let .badInput(reason): return reason
         }
     }
 }

@@ -213,6 +213,10 @@ public final class Extractor {
         var startRecords = 0
         if let done = options.resume?.sources[object.uri], done.etag == etag {
             if done.complete {
+                // Say so in the stream: a loader whose table does not show it complete
+                // (restored, or the file is another run's) refuses instead of skipping.
+                done.writeLine(into: output.buffer)
+                try output.recordEnded()
                 stats.skippedComplete += 1
                 return
             }

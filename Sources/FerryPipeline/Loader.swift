@@ -33,7 +33,14 @@ public final class Loader {
         /// Fault injection for tests: die by SIGKILL right after this many commits, before
         /// the checkpoint file is rewritten.
         public var killAfterCommits: Int? = nil
+        /// `--changed reload`: load an object again from its start when its ETag differs
+        /// from the committed one, even under `--update` or `--condition`, whose writes
+        /// are not idempotent (its unchanged records apply twice).
+        public var reloadChanged = false
         public init() {}
+
+        /// Whether writing a record twice can differ from writing it once.
+        var isIdempotent: Bool { update == nil && condition == nil }
     }
 
     public struct Summary: Sendable {
@@ -45,6 +52,10 @@ public final class Loader {
         public var skipped = 0
         /// Records after the stream's last barrier, not committed.
         public var uncommitted = 0
+        /// Control lines (barriers, a backup's header and trailer): not records. Every
+        /// input line is a record (read = loaded + rejected + skipped + uncommitted) or
+        /// one of these.
+        public var controls = 0
         public var bytes = 0
         public var seconds = 0.0
         public var commits = 0
@@ -78,6 +89,17 @@ public final class Loader {
     private var sawBarrier = false
     /// Non-blank lines read so far over all inputs.
     private var lineCount = 0
+    /// Stream bytes before the block being consumed, over all inputs.
+    private var streamOffset = 0
+    /// The stream's first bytes (up to `InputIdentity.headLimit`), for the input identity.
+    private var head: [UInt8] = []
+    /// The inputs' names so far, as the identity names them.
+    private var inputNames: [String] = []
+    /// Where the last line of the group ends in the stream (for the identity).
+    private var groupEndOffset = 0
+    /// Set when a commit failed or happened without its checkpoint file: nothing more
+    /// may be committed in this run (finish() then commits nothing).
+    private var stopped = false
     /// A backup's item lines, checked against its trailer (docs/backup-format.md).
     private var backup = (active: false, items: 0, crc: CRC32(), trailer: JSONValue?.none)
 
@@ -114,6 +136,8 @@ public final class Loader {
             let field = key.dropFirst(name.count)
             if field == "lines" {
                 state.lines = Int(String(decoding: value, as: UTF8.self)) ?? 0
+            } else if field == "input" {
+                state.input = try InputIdentity(body: try JSONValue.parse(value))
             } else if field.hasPrefix("s:") {
                 let barrier = try Barrier(body: try JSONValue.parse(value))
                 state.sources[barrier.source] = barrier
@@ -130,7 +154,12 @@ public final class Loader {
             barrier.writeBody(into: body)
             out.append((checkpointName + "s:" + source, body.array))
         }
-        if !sawBarrier { out.append((checkpointName + "lines", Array(String(lineCount).utf8))) }
+        if !sawBarrier {
+            out.append((checkpointName + "lines", Array(String(lineCount).utf8)))
+            let body = ByteBuffer(capacity: 256)
+            currentIdentity().writeBody(into: body)
+            out.append((checkpointName + "input", body.array))
+        }
         return out
     }
 
@@ -154,6 +183,7 @@ public final class Loader {
         let table = self.table
         let builder = self.builder
         let name = source.name
+        inputNames.append(name)
         try ParallelLineProcessor.run(
             source: source, threads: options.threads,
             makeWorker: {
@@ -189,8 +219,12 @@ public final class Loader {
                     case DeleteRecord.controlName:
                         let key = try DeleteRecord.key(from: body)
                         result.entries.append(.write(Result { try table.prepare(.delete(key: key, condition: try builder.condition(for: key))) }, line: number, range: range))
-                    default:
+                    case TableBackup.headerName, TableBackup.trailerName:
                         result.entries.append(.control(name: name, line: number, range: range))
+                    default:
+                        // ferry:reject, ferry:checkpoint: lines of Ferry's own files, not
+                        // records; counted as rejects so no input line goes unaccounted.
+                        result.entries.append(.write(.failure(LoadError.notARecord(name)), line: number, range: range))
                     }
                 }
             } catch {
@@ -204,6 +238,24 @@ public final class Loader {
 
     private func consume(_ block: ParsedBlock, source: String) throws {
         summary.bytes += block.bytes.count
+        if head.count < InputIdentity.headLimit {
+            let before = head.count
+            head.append(contentsOf: block.bytes.prefix(InputIdentity.headLimit - head.count))
+            // Another input shows in its first bytes: refuse before skipping anything.
+            if checkpointName != nil, !sawBarrier, state.sources.isEmpty, state.lines > 0, let expected = state.input,
+               before < expected.headBytes, head.count >= expected.headBytes {
+                var crc = CRC32()
+                head.withUnsafeBytes { crc.update(UnsafeRawBufferPointer(rebasing: $0[..<expected.headBytes])) }
+                if crc.value != expected.headCRC {
+                    stopped = true
+                    var actual = expected
+                    actual.headCRC = crc.value
+                    actual.name = inputNames.joined(separator: " ")
+                    throw LoadError.inputChanged(expected: expected, actual: actual, lines: state.lines)
+                }
+            }
+        }
+        defer { streamOffset += block.bytes.count }
         for entry in block.entries {
             lineCount += 1
             switch entry {
@@ -214,12 +266,17 @@ public final class Loader {
                     withUnsafeBytes(of: UInt8(0x0A)) { backup.crc.update($0) }
                     backup.items += 1
                 }
-                if !sawBarrier && lineCount <= state.lines && state.sources.isEmpty {
-                    summary.skipped += 1     // committed by an earlier run of the same input
-                    continue
+                if !sawBarrier && state.sources.isEmpty && state.lines > 0 {
+                    if lineCount == state.lines { try checkInput(endingAt: streamOffset + range.upperBound) }
+                    if lineCount <= state.lines {
+                        summary.skipped += 1     // committed by an earlier run of the same input
+                        continue
+                    }
                 }
                 pending.append(Pending(write: result, line: line, record: block.bytes[range], source: source))
+                groupEndOffset = streamOffset + range.upperBound
             case let .barrier(barrier, line, range):
+                summary.controls += 1
                 if !sawBarrier && !pending.isEmpty {
                     // Records before a stream's first barrier cannot be placed: commit them
                     // by line count first, as a plain stream would be.
@@ -228,6 +285,7 @@ public final class Loader {
                 sawBarrier = true
                 try reachBarrier(barrier, at: source, line: line, record: block.bytes[range])
             case let .control(name, _, range):
+                summary.controls += 1
                 // A backup fed to ferry-load: its trailer is checked at the end.
                 if name == TableBackup.headerName { backup.active = true }
                 if name == TableBackup.trailerName {
@@ -238,24 +296,77 @@ public final class Loader {
         }
     }
 
+    /// The identity of the stream up to the end of the group's last line.
+    private func currentIdentity() -> InputIdentity {
+        let headBytes = min(InputIdentity.headLimit, groupEndOffset, head.count)
+        var crc = CRC32()
+        head.withUnsafeBytes { crc.update(UnsafeRawBufferPointer(rebasing: $0[..<headBytes])) }
+        return InputIdentity(name: inputNames.joined(separator: " "), bytes: groupEndOffset, headBytes: headBytes, headCRC: crc.value)
+    }
+
+    /// At the committed line count's last line: the input must be the one it was counted
+    /// on (same names, that line ending at the same offset, the same first bytes), or the
+    /// count would skip lines of another input.
+    private func checkInput(endingAt offset: Int) throws {
+        guard let expected = state.input else { return }   // a checkpoint from before identities
+        groupEndOffset = offset
+        let actual = currentIdentity()
+        if actual != expected {
+            stopped = true
+            throw LoadError.inputChanged(expected: expected, actual: actual, lines: state.lines)
+        }
+    }
+
     private func reachBarrier(_ barrier: Barrier, at input: String, line: Int, record: ArraySlice<UInt8>) throws {
         let segment = pending.count - segmentStart
         let previous = lastSeen[barrier.source]
         lastSeen[barrier.source] = barrier
-        if let done = state.sources[barrier.source], done.etag == barrier.etag {
-            if done.complete || done.line >= barrier.line {
-                // An earlier run committed this segment: drop it.
+        let done = state.sources[barrier.source]
+        if checkpointName != nil && previous == nil {
+            try checkStart(of: barrier, segment: segment, committed: done)
+        }
+        if let done, done.etag == barrier.etag {
+            // Committed already: a complete object, a later line, or this line (unless
+            // this barrier is the object's end and the committed one was not).
+            if done.complete || done.line > barrier.line || (done.line == barrier.line && !barrier.complete) {
                 summary.skipped += segment
                 dropSegment()
                 return
             }
             if let previous, previous.etag == barrier.etag, previous.line < done.line {
+                stopped = true
                 throw LoadError.restartInsideGroup(source: barrier.source, from: previous.line, to: barrier.line, committed: done.line)
             }
         }
         reached[barrier.source] = barrier
         segmentStart = pending.count
         if pending.count >= options.groupRecords { try commit() }
+    }
+
+    /// A source's first barrier in this stream says where the stream starts in it. A
+    /// start after the table's committed position would skip records that were never
+    /// loaded (a checkpoint file ahead of the table: restored, edited, or another run's),
+    /// and a changed object under a non-idempotent load would apply its unchanged
+    /// records twice: both are refused.
+    private func checkStart(of barrier: Barrier, segment: Int, committed done: Barrier?) throws {
+        var committedLine = 0, committedRecords = 0
+        if let done, done.etag == barrier.etag {
+            if done.complete { return }
+            committedLine = done.line
+            committedRecords = done.records
+        } else if let done, !options.isIdempotent, !options.reloadChanged {
+            stopped = true
+            throw LoadError.changedObject(source: barrier.source, committedETag: done.etag, committedLine: done.line, etag: barrier.etag)
+        }
+        // With no records of it before this barrier, the barrier is where the stream
+        // starts; otherwise count back from its record count (when it has one).
+        let ahead = segment == 0 ? barrier.line > committedLine
+                                 : barrier.records > 0 && barrier.records - segment > committedRecords
+        if ahead {
+            stopped = true
+            throw LoadError.streamAhead(source: barrier.source, startsAfter: segment == 0 ? barrier.line : nil,
+                                        committedLine: committedLine, complete: barrier.complete && segment == 0)
+        }
     }
 
     private func dropSegment() {
@@ -280,40 +391,71 @@ public final class Loader {
     }
 
     private func commitGroup() throws {
-        let outcomes = try table.write(prepared: pending.map(\.write), metadata: metadata())
+        let outcomes: [WriteOutcome]
+        do {
+            outcomes = try table.write(prepared: pending.map(\.write), metadata: metadata())
+        } catch {
+            // The engine refuses further commits after a failed log write; so does this.
+            stopped = true
+            throw error
+        }
         summary.commits += 1
         for (source, barrier) in reached { state.sources[source] = barrier }
-        if !sawBarrier { state.lines = max(state.lines, lineCount) }
-        if let limit = options.killAfterCommits, summary.commits >= limit { kill(getpid(), SIGKILL) }
-        if let path = options.checkpointPath { try state.write(path: path) }
+        if !sawBarrier {
+            state.lines = max(state.lines, lineCount)
+            if checkpointName != nil { state.input = currentIdentity() }
+        }
         reached.removeAll()
         let group = pending
         pending.removeAll(keepingCapacity: true)
-        for (i, outcome) in outcomes.enumerated() {
-            switch outcome {
-            case .applied:
-                summary.loaded += 1
-            case .conditionFailed:
-                summary.conditionFailed += 1
-                summary.rejected += 1
-                try reject(group[i], "The conditional request failed")
-            case let .rejected(error):
-                summary.rejected += 1
-                try reject(group[i], rejectReason(error))
+        // From here the group is committed: whatever fails below, it must not be
+        // committed again by this run.
+        do {
+            for (i, outcome) in outcomes.enumerated() {
+                switch outcome {
+                case .applied:
+                    summary.loaded += 1
+                case .conditionFailed:
+                    summary.conditionFailed += 1
+                    summary.rejected += 1
+                    try reject(group[i], "The conditional request failed")
+                case let .rejected(error):
+                    summary.rejected += 1
+                    try reject(group[i], rejectReason(error))
+                }
             }
+            // Every reject of a committed group is reported before --max-errors stops the run.
+            try rejects.checkLimit()
+            if let limit = options.killAfterCommits, summary.commits >= limit { kill(getpid(), SIGKILL) }
+            if let path = options.checkpointPath {
+                do { try state.write(path: path) } catch {
+                    throw LoadError.checkpointFileNotWritten(path: path, reason: "\(error)")
+                }
+            }
+        } catch {
+            stopped = true
+            throw error
         }
     }
 
     private func reject(_ entry: Pending, _ reason: String) throws {
-        try entry.record.withUnsafeBytes { try rejects.reject(source: entry.source, line: entry.line, reason: reason, record: $0) }
+        try entry.record.withUnsafeBytes { try rejects.reject(source: entry.source, line: entry.line, reason: reason, record: $0, checkingLimit: false) }
     }
 
-    /// Commits what is left. In a barrier stream, records after the last barrier stay
-    /// uncommitted (counted in `summary.uncommitted`).
+    /// Commits what is left, unless the run stopped on a failed commit or a refused
+    /// stream. In a barrier stream, records after the last barrier stay uncommitted
+    /// (counted in `summary.uncommitted`).
     public func finish() throws -> Summary {
-        try commit()
-        summary.uncommitted = pending.count
-        summary.seconds = Date().timeIntervalSince(started)
+        defer {
+            summary.uncommitted = stopped ? 0 : pending.count
+            summary.seconds = Date().timeIntervalSince(started)
+        }
+        if !stopped && checkpointName != nil && !sawBarrier && state.sources.isEmpty && state.lines > lineCount {
+            // The stream ended before the committed count: it is not the input it counted.
+            stopped = true
+            throw LoadError.inputShorter(expected: state.input, lines: state.lines, read: lineCount)
+        }
+        if !stopped { try commit() }
         return summary
     }
 
@@ -329,6 +471,12 @@ public enum LoadError: Error, CustomStringConvertible {
     case restartInsideGroup(source: String, from: Int, to: Int, committed: Int)
     case missingAttribute(String)
     case checkpointOfAnotherTable(path: String, owner: String, table: String)
+    case checkpointFileNotWritten(path: String, reason: String)
+    case streamAhead(source: String, startsAfter: Int?, committedLine: Int, complete: Bool)
+    case changedObject(source: String, committedETag: String, committedLine: Int, etag: String)
+    case inputChanged(expected: InputIdentity, actual: InputIdentity, lines: Int)
+    case inputShorter(expected: InputIdentity?, lines: Int, read: Int)
+    case notARecord(String)
 
     public var description: String {
         switch self {
@@ -338,6 +486,26 @@ public enum LoadError: Error, CustomStringConvertible {
         case let .missingAttribute(name): return "the record has no attribute '\(name)' for :\(name)"
         case let .checkpointOfAnotherTable(path, owner, table):
             return "\(path): this checkpoint file belongs to table '\(owner)', not '\(table)'; give each load its own file"
+        case let .checkpointFileNotWritten(path, reason):
+            return "\(path): the checkpoint file could not be rewritten (\(reason)); the last group is committed in the table with its position, so rerunning the same command resumes exactly once (it repairs the file first)"
+        case let .streamAhead(source, startsAfter, committedLine, complete):
+            let starts = complete ? "the stream skips it as loaded completely"
+                : startsAfter.map { "the stream starts after its line \($0)" } ?? "the stream starts inside it"
+            return "\(source): \(starts), but the table has it committed only through line \(committedLine) (was the table restored, or the checkpoint file edited or taken from another table?); nothing was skipped: the checkpoint file now matches the table, so rerunning the same command loads what is missing"
+        case let .changedObject(source, committedETag, committedLine, etag):
+            return "\(source): changed since it was loaded (ETag \(committedETag) committed through line \(committedLine), now \(etag)); loading it again under --update or --condition would apply its unchanged records twice: pass --changed reload to load it anyway, or give the new data a new name"
+        case let .inputChanged(expected, actual, lines):
+            var differs: [String] = []
+            if expected.name != actual.name { differs.append("its name is '\(actual.name)', not '\(expected.name)'") }
+            if expected.bytes != actual.bytes { differs.append("line \(lines) ends at byte \(actual.bytes), not \(expected.bytes)") }
+            if expected.headBytes != actual.headBytes || expected.headCRC != actual.headCRC { differs.append("its first \(expected.headBytes) bytes differ") }
+            return "the checkpoint's \(lines) committed lines were counted on other input (\(differs.joined(separator: "; "))); nothing was loaded: to load this input from its first line, use a new --checkpoint file"
+        case let .notARecord(name):
+            return name == "ferry:reject" ? "a ferry:reject line is not a record: fix the line in its \"record\" member and load that"
+                : "a \(name) line is not a record"
+        case let .inputShorter(expected, lines, read):
+            let name = expected.map { " ('\($0.name)')" } ?? ""
+            return "the input has \(read) lines, but the checkpoint committed \(lines) lines of its input\(name): it is other input; nothing was loaded: to load it from its first line, use a new --checkpoint file"
         }
     }
 }

@@ -64,7 +64,7 @@ public final class OutputTarget {
                 try file.commit()
             } else if let object {
                 try sink.finish()
-                defer { unlink(object.path) }
+                defer { Syscall.unlink(object.path) }
                 _ = try object.store.put(bucket: object.bucket, key: object.key, from: try FileSource(path: object.path))
             } else {
                 try sink.finish()
@@ -81,7 +81,7 @@ public final class OutputTarget {
         guard !done else { return }
         done = true
         file?.abandon()
-        if let object { unlink(object.path) }
+        if let object { Syscall.unlink(object.path) }
     }
 
     deinit { abandon() }

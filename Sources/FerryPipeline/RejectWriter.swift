@@ -20,8 +20,9 @@ public final class RejectWriter {
         self.report = report
     }
 
-    /// Records one reject; throws `PipelineError.tooManyRejects` once past the limit.
-    public func reject(source: String, line: Int, reason: String, record: UnsafeRawBufferPointer) throws {
+    /// Records one reject; throws `PipelineError.tooManyRejects` once past the limit
+    /// (unless `checkingLimit` is false: the caller then calls `checkLimit()`).
+    public func reject(source: String, line: Int, reason: String, record: UnsafeRawBufferPointer, checkingLimit: Bool = true) throws {
         count += 1
         onReject()
         if let output {
@@ -40,6 +41,11 @@ public final class RejectWriter {
         } else {
             report("\(source):\(line): \(reason)")
         }
+        if checkingLimit { try checkLimit() }
+    }
+
+    /// Throws `PipelineError.tooManyRejects` when past the limit.
+    public func checkLimit() throws {
         if let limit, count > limit { throw PipelineError.tooManyRejects(limit: limit) }
     }
 

@@ -117,7 +117,7 @@ public final class TableExporter: @unchecked Sendable {   // immutable after ini
         for (path, _) in results {
             let source = try FileSource(path: path)
             try source.forEachChunk { try sink.write($0) }
-            unlink(path)
+            Syscall.unlink(path)
         }
         return results.reduce(0) { $0 + $1.1.items }
     }
@@ -151,10 +151,10 @@ public final class TableExporter: @unchecked Sendable {   // immutable after ini
             switch results.get(segment) {
             case let .success(r)?: out.append((paths[segment], r))
             case let .failure(error)?:
-                paths.forEach { unlink($0) }
+                paths.forEach { Syscall.unlink($0) }
                 throw error
             case nil:
-                paths.forEach { unlink($0) }
+                paths.forEach { Syscall.unlink($0) }
                 throw ExtractError.badOption("segment \(segment) did not finish")
             }
         }

@@ -28,8 +28,8 @@ public final class TableLock {
     /// Takes the lock for `table` in `folder`, or throws `held` naming the holder.
     public init(table: String, folder: String, program: String) throws {
         path = folder + "/LOCK"
-        let fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0o644)
-        guard fd >= 0 else { throw LockError.failed(table: table, path: path, errno: errno) }
+        let fd = Syscall.open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0o644)
+        guard fd >= 0 else { throw LockError.failed(table: table, path: path, errno: -fd) }
         if flock(fd, LOCK_EX | LOCK_NB) != 0 {
             let code = errno
             defer { close(fd) }
@@ -39,8 +39,8 @@ public final class TableLock {
         }
         // Record the holder; readers of this file only look while the lock is held.
         let record = "\(getpid()) \(program)\n"
-        _ = ftruncate(fd, 0)
-        record.withCString { _ = pwrite(fd, $0, strlen($0), 0) }
+        _ = Syscall.ftruncate(fd, 0)
+        record.withCString { _ = Syscall.pwriteAll(fd, $0, strlen($0), at: 0) }
         self.fd = fd
     }
 
@@ -50,7 +50,7 @@ public final class TableLock {
     public func release() {
         guard !released else { return }
         released = true
-        _ = ftruncate(fd, 0)
+        _ = Syscall.ftruncate(fd, 0)
         flock(fd, LOCK_UN)
         close(fd)
     }

@@ -127,6 +127,10 @@ final class StoreEngine: @unchecked Sendable {
     private var logNumber: Int
     private var unsyncedBytes = 0
     private var closed = false
+    /// Set when a write to the log failed (a short write, a failed fsync): the log's tail
+    /// and what reached the disk are then unknown, so no further commit may follow it in
+    /// this process; reopening the table recovers the log (a torn tail is cut off).
+    private var writeFailure: Error? = nil
 
     // Guarded by `state`.
     private let state = NSCondition()
@@ -227,12 +231,20 @@ final class StoreEngine: @unchecked Sendable {
         writing.lock()
         defer { writing.unlock() }
         guard !closed else { throw TableStoreError.closed(name: name) }
+        if let writeFailure { throw TableStoreError.writesStopped(name: name, underlying: "\(writeFailure)") }
         if let error = currentBackgroundError() { throw error }
         let payload = ChangeBatch.encode(changes, delta: delta)
-        try log.commit(payload)
-        if policy == .batch {
-            unsyncedBytes += payload.count
-            if unsyncedBytes >= 1 << 20 { try syncLog() }
+        do {
+            try log.commit(payload)
+            if policy == .batch {
+                unsyncedBytes += payload.count
+                if unsyncedBytes >= 1 << 20 { try syncLog() }
+            }
+        } catch {
+            // The record may be on disk in part, or whole but not durable: its outcome is
+            // unknown until the log is recovered, and a retry could apply it twice.
+            writeFailure = error
+            throw error
         }
         state.lock()
         for change in changes { memtable.set(change.key, change.value) }
@@ -241,7 +253,10 @@ final class StoreEngine: @unchecked Sendable {
         // memtable, and the whole log is replayed at the next open.
         let full = memtable.bytes >= flushThreshold || log.length >= 2 * flushThreshold
         state.unlock()
-        if full { try rotate() }
+        // This commit is durable and visible; a failed rotation stops the next ones.
+        if full {
+            do { try rotate() } catch { writeFailure = error }
+        }
     }
 
     private func syncLog() throws {
@@ -253,7 +268,12 @@ final class StoreEngine: @unchecked Sendable {
     public func sync() throws {
         writing.lock()
         defer { writing.unlock() }
-        if !closed { try syncLog() }
+        if let writeFailure { throw TableStoreError.writesStopped(name: name, underlying: "\(writeFailure)") }
+        guard !closed else { return }
+        do { try syncLog() } catch {
+            writeFailure = error
+            throw error
+        }
     }
 
     private func currentBackgroundError() -> Error? {
@@ -291,7 +311,13 @@ final class StoreEngine: @unchecked Sendable {
         state.lock()
         let empty = memtable.isEmpty
         state.unlock()
-        if !empty { try rotate() }
+        if let writeFailure { throw TableStoreError.writesStopped(name: name, underlying: "\(writeFailure)") }
+        if !empty {
+            do { try rotate() } catch {
+                writeFailure = error
+                throw error
+            }
+        }
         try waitForBackground()
     }
 
@@ -315,7 +341,7 @@ final class StoreEngine: @unchecked Sendable {
         let big = memtable.bytes >= 4 << 20 || (log.length >= 4 << 20 && memtable.bytes > 0)
         state.unlock()
         var failure: Error? = nil
-        if big { do { try rotate() } catch { failure = error } }
+        if big && writeFailure == nil { do { try rotate() } catch { failure = error } }
         state.lock()
         stopping = true
         state.broadcast()
@@ -508,10 +534,13 @@ final class StoreEngine: @unchecked Sendable {
 public enum TableStoreError: Error, CustomStringConvertible {
     case closed(name: String)
     case background(name: String, underlying: String)
+    case writesStopped(name: String, underlying: String)
 
     public var description: String {
         switch self {
         case let .closed(name): return "table '\(name)' is closed"
+        case let .writesStopped(name, underlying):
+            return "table '\(name)': an earlier write to its log failed (\(underlying)); no more writes until the table is reopened"
         case let .background(name, underlying): return "table '\(name)': background flush failed, writes stopped: \(underlying)"
         }
     }

@@ -129,8 +129,8 @@ public final class WriteAheadLog {
     /// first; a torn tail is cut off so new records follow the last intact one.
     /// Returns the log and the recovered records.
     public static func open(path: String, policy: SyncPolicy = .always) throws -> (WriteAheadLog, WALReader.Recovered) {
-        let fd = Glibc.open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0o644)
-        guard fd >= 0 else { throw IOError.openFailed(path: path, errno: errno) }
+        let fd = Syscall.open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0o644)
+        guard fd >= 0 else { throw IOError.openFailed(path: path, errno: -fd) }
         var st = stat()
         fstat(fd, &st)
         let sink = FileSink(ownedDescriptor: fd, name: path)
@@ -138,9 +138,8 @@ public final class WriteAheadLog {
         if st.st_size > 0 {
             recovered = try WALReader.read(path: path)
             if recovered.droppedBytes > 0 {
-                if ftruncate(fd, off_t(recovered.validLength)) != 0 {
-                    throw IOError.failed(operation: "truncate", path: path, errno: errno)
-                }
+                let failure = Syscall.ftruncate(fd, recovered.validLength)
+                if failure != 0 { throw IOError.failed(operation: "truncate", path: path, errno: failure) }
                 try sink.sync()
             }
         }

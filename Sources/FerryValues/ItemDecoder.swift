@@ -10,11 +10,20 @@ public enum ItemSpelling: String, Sendable, CaseIterable {
     case auto, typed, plain
 }
 
-/// One line of the stream: an item, or a control record (a line whose first key starts
-/// with `ferry:`, such as barriers and backup headers), which stages pass on unchanged.
+/// One line of the stream: an item, or a control record (a one-member object whose key
+/// is one of `StreamControl.names`, such as barriers and backup headers), which stages
+/// pass on unchanged.
 public enum StreamRecord: Sendable {
     case item(Item)
     case control(name: String, body: JSONValue)
+}
+
+/// The control lines of the stream (docs/stream-format.md), recognised by their exact
+/// names only: an item whose first attribute merely starts with `ferry:` is an item.
+public enum StreamControl {
+    public static let names: Set<String> = [
+        "ferry:barrier", "ferry:delete", "ferry:backup", "ferry:end", "ferry:reject", "ferry:checkpoint",
+    ]
 }
 
 /// Decodes items and stream records. Keeps scratch between records (recent attribute
@@ -45,8 +54,12 @@ public final class ItemDecoder {
         }
         scanner.skipWhitespace()
         let firstKey = try scanner.readString()
-        if firstKey.hasPrefix("ferry:") {
-            return .control(name: firstKey, body: try JSONValue.parse(bytes))
+        if firstKey.hasPrefix("ferry:") && StreamControl.names.contains(firstKey) {
+            let body = try JSONValue.parse(bytes)
+            guard case let .object(members) = body, members.count == 1 else {
+                throw ItemError(.controlWithOtherMembers(firstKey))
+            }
+            return .control(name: firstKey, body: body)
         }
         if firstKey == "Item" && spelling != .plain {
             try scanner.expect(UInt8(ascii: ":"), "':' after object key")

@@ -25,6 +25,7 @@ let spec = CommandSpec(
         OptionSpec("--values", value: "<json>", help: "Values for :placeholders: '{\":one\": 1}' (plain or typed JSON).", repeatable: true),
         OptionSpec("--names", value: "<json>", help: "Names for #placeholders: '{\"#s\": \"status\"}'.", repeatable: true),
         OptionSpec("--checkpoint", value: "<file>", help: "Commit each group with its position in the table and rewrite <file> after; a rerun skips what was committed."),
+        OptionSpec("--changed", value: "reload", help: "Load an object whose ETag changed since it was committed again from its start, even under --update/--condition (refused by default: its unchanged records would apply twice)."),
         OptionSpec("--create", value: "<pk:S[,sk:N]>", help: "Create the table (on demand billing) when it does not exist, with this key."),
         OptionSpec("--rejects", value: "<file>", help: "Write rejected records here as ferry:reject lines (default: report on stderr)."),
         OptionSpec("--max-errors", value: "<n>", help: "Stop with status 1 after more than <n> rejected records."),
@@ -83,6 +84,10 @@ CommandLineTool.main(spec) { args in
     options.threads = try args.threadCount()
     options.groupRecords = try args.int("--group", default: 10_000)
     options.checkpointPath = args.value("--checkpoint")
+    if let changed = args.value("--changed") {
+        guard changed == "reload" else { throw UsageError.invalidValue(option: "--changed", value: changed, expected: "reload") }
+        options.reloadChanged = true
+    }
     if let crash = getenv("FERRY_TEST_KILL_AFTER_COMMITS") { options.killAfterCommits = Int(String(cString: crash)) }
     let maxErrors = args.value("--max-errors") == nil ? nil : try args.int("--max-errors", default: 0)
     let files = args.positionals.isEmpty ? ["-"] : args.positionals
@@ -127,7 +132,8 @@ CommandLineTool.main(spec) { args in
     } catch {
         failure = error
     }
-    let summary = try run.finish()
+    do { _ = try run.finish() } catch { failure = failure ?? error }
+    let summary = run.summary
     progress.finish()
     try? rejects.finish()
     let rate = summary.seconds > 0 ? Int(Double(summary.loaded) / summary.seconds) : summary.loaded

@@ -35,7 +35,7 @@ let spec = CommandSpec(
     notes: ["<step> is --where, --set, --remove, --rename or --project with its text; --values and --names give their placeholders.",
             "Steps (--where, --set, --remove, --rename, --project) run in command-line order on each item, in the expression language's ETL mode (docs/expressions.md): reserved words are plain names, JSON literals and functions such as lower(), to_number(), concat() are allowed.",
             "An item a step fails on (to_number(\"abc\")) is rejected with its position; the rest go on.",
-            "Lines whose first key starts with \"ferry:\" (barriers, backup headers) are copied through unchanged."]
+            "Control lines (one-member objects named ferry:barrier, ferry:delete, ferry:backup, ferry:end, ferry:reject, ferry:checkpoint) are copied through unchanged; any other line is an item, whatever its first attribute is called."]
 )
 
 CommandLineTool.main(spec) { args in

@@ -112,7 +112,7 @@ final class BackupToolTests: XCTestCase {
         // 300 groups of one record per key: every commit adds one to each of 1000 counters,
         // so a snapshot between commits has them all equal; a torn batch would not.
         try sh("for r in $(seq 1 300); do seq 1 1000 | sed 's/.*/{\"id\":\"k&\"}/'; done > groups.jsonl")
-        try sh("ferry-load --table Counters --create id:S --group 1000 --update 'ADD n :one' --values '{\":one\":1}' groups.jsonl 2>/dev/null & sleep 1.5; ferry-backup --table Counters --out during.gz; wait")
+        try sh("ferry-load --table Counters --create id:S --group 1000 --update 'ADD n :one' --values '{\":one\":1}' groups.jsonl 2>/dev/null & for i in $(seq 1 300); do ferry-table scan --table-name Counters --select COUNT 2>/dev/null | grep -Eq '\"Count\": [1-9]' && break; sleep 0.1; done; ferry-backup --table Counters --out during.gz; wait")
         try sh("ferry-restore --in during.gz --table Snapshot 2>/dev/null")
         let values = Set(try sh("ferry-export --table Snapshot --plain | sed 's/.*\"n\":\\([0-9]*\\).*/\\1/'").stdout.split(separator: "\n"))
         XCTAssertEqual(values.count, 1, "counters in the backup: \(values.sorted())")

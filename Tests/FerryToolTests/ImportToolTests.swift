@@ -157,8 +157,9 @@ final class ImportToolTests: XCTestCase {
             {"ferry:barrier":{"source":"in/x.jsonl","etag":"\(etag("x.jsonl"))","line":2,"records":2,"complete":false}}
             {"Item":{"id":{"S":"c"}}}
             {"ferry:barrier":{"source":"in/x.jsonl","etag":"\(etag("x.jsonl"))","line":3,"records":3,"complete":true}}
+            {"ferry:barrier":{"source":"in/y.jsonl","etag":"\(etag("y.jsonl"))","line":1,"records":1,"complete":true}}
 
-            """)
+            """, "a complete object is skipped, and said so with its checkpoint's barrier")
         // The hand-written fixture reads too (its objects do not exist: nothing is skipped).
         try sh("ferry-extract --resume fixtures/extract/checkpoint.json in > /dev/null")
     }
