@@ -15,7 +15,27 @@ public enum CommandLineTool {
         body: (ParsedArguments) throws -> ExitCode
     ) -> Never {
         signal(SIGPIPE, SIG_IGN)
+        if let message = invalidArgument() {
+            Console(tool: String(spec.name.split(separator: " ").first ?? Substring(spec.name))).error(message)
+            Console.writeStderr("USAGE: \(spec.usage)\nSee '\(spec.name) --help' for more information.\n")
+            exit(ExitCode.usage.rawValue)
+        }
         exit(run(spec, arguments: arguments, body: body).rawValue)
+    }
+
+    /// Swift's `CommandLine.arguments` turns bytes that are not UTF-8 into U+FFFD, so
+    /// `ferry-s3 cp f s3://b/bad$'\xff'` would store the key `bad\u{FFFD}`: an argument
+    /// that is not UTF-8 is refused instead, naming it with the bad bytes escaped.
+    static func invalidArgument() -> String? {
+        for index in stride(from: 1, to: Int(CommandLine.argc), by: 1) {
+            guard let pointer = CommandLine.unsafeArgv[index] else { continue }
+            let bytes = Array(UnsafeRawBufferPointer(start: pointer, count: strlen(pointer)))
+            guard let bad = UTF8Text.firstInvalidByte(bytes) else { continue }
+            let validPrefix = String(decoding: bytes[..<bad], as: UTF8.self)
+            let escapedRest = bytes[bad...].map { $0 < 0x80 && $0 >= 0x20 ? String(Character(Unicode.Scalar($0))) : "\\x" + String($0, radix: 16, uppercase: true) }.joined()
+            return "argument \(index) ('\(validPrefix)\(escapedRest)') is not valid UTF-8 (byte \(bad + 1)); names, keys and paths must be UTF-8"
+        }
+        return nil
     }
 
     /// The same, returning the status instead of exiting (for tests).

@@ -11,12 +11,49 @@ struct Parser {
     var usedNames: Set<String> = []
     var usedValues: Set<String> = []
 
+    /// DynamoDB's limit on an expression's length, in UTF-8 bytes.
+    static let maxExpressionBytes = 4096
+    /// Ferry's limits on an expression's tree, in both modes (docs/expressions.md),
+    /// checked before each step down, so hostile input cannot overflow the stack:
+    /// nesting (each parenthesis, NOT, function's arguments and ETL literal is a level;
+    /// boto3's condition builder puts every AND in parentheses, so its 200-term filters
+    /// nest 200 deep) and the terms of one AND, OR or `+`/`-` chain (evaluated by
+    /// recursion, at little stack per term). The deepest allowed expression needs about
+    /// 2 MiB of stack in a debug build and far less in release; Ferry's threads that
+    /// parse expressions have 8 MiB.
+    static let maxNesting = 256
+    static let maxChainTerms = 4096
+
+    var depth = 0
+    var chainTerms = 0
+
+    /// One more term of an AND, OR or arithmetic chain; throws past `maxChainTerms`.
+    mutating func addTerm() throws {
+        chainTerms += 1
+        if chainTerms > Self.maxChainTerms {
+            throw ExpressionError.invalid(kind, "The expression has more than \(Self.maxChainTerms) terms joined by AND, OR, + or -")
+        }
+    }
+
     init(_ expression: String, kind: ExpressionKind, context: ExpressionContext) throws {
         self.kind = kind
         self.context = context
         source = Array(expression.utf8)
+        if context.mode == .strict && source.count > Self.maxExpressionBytes {
+            throw ExpressionError.invalid(kind, "Expression size has exceeded the maximum allowed size; expression size: \(source.count)")
+        }
         tokens = try Lexer.tokens(expression, kind: kind, etl: context.mode == .etl)
     }
+
+    /// Steps one level down the grammar; throws past `maxNesting`. Pair with `ascend()`.
+    mutating func descend() throws {
+        depth += 1
+        if depth > Self.maxNesting {
+            throw ExpressionError.invalid(kind, "The expression is nested more than \(Self.maxNesting) levels deep (parentheses, NOT, function arguments)")
+        }
+    }
+
+    mutating func ascend() { depth -= 1 }
 
     var etl: Bool { context.mode == .etl }
     var current: Token { tokens[position] }
@@ -103,6 +140,7 @@ struct Parser {
         while arithmetic && (current.isSymbol("+") || current.isSymbol("-")) {
             let plus = current.isSymbol("+")
             advance()
+            try addTerm()
             let right = try simpleOperand(arithmetic: arithmetic)
             left = plus ? .plus(left, right) : .minus(left, right)
         }
@@ -145,6 +183,8 @@ struct Parser {
 
     /// `[1, "a", [true]]` or `{"k": 1}` in ETL mode.
     mutating func literalCollection() throws -> AttributeValue {
+        try descend()
+        defer { ascend() }
         if current.isSymbol("[") {
             advance()
             var items: [AttributeValue] = []
@@ -176,6 +216,8 @@ struct Parser {
     }
 
     mutating func arguments(arithmetic: Bool) throws -> [Operand] {
+        try descend()
+        defer { ascend() }
         try expectSymbol("(")
         var args: [Operand] = []
         if !current.isSymbol(")") {
@@ -225,6 +267,7 @@ struct Parser {
         var left = try conjunction()
         while current.isKeyword("OR") {
             advance()
+            try addTerm()
             left = .or(left, try conjunction())
         }
         return left
@@ -234,6 +277,7 @@ struct Parser {
         var left = try negation()
         while current.isKeyword("AND") {
             advance()
+            try addTerm()
             left = .and(left, try negation())
         }
         return left
@@ -242,6 +286,8 @@ struct Parser {
     mutating func negation() throws -> Condition {
         if current.isKeyword("NOT") {
             advance()
+            try descend()
+            defer { ascend() }
             return .not(try negation())
         }
         return try primaryCondition()
@@ -250,6 +296,8 @@ struct Parser {
     mutating func primaryCondition() throws -> Condition {
         if current.isSymbol("(") {
             advance()
+            try descend()
+            defer { ascend() }
             let inner = try condition()
             try expectSymbol(")")
             return inner

@@ -137,6 +137,8 @@ extension Parser {
     mutating func keyCondition() throws -> (String, KeyConditionExpression.SortCondition) {
         if current.isSymbol("(") {
             advance()
+            try descend()
+            defer { ascend() }
             let inner = try keyCondition()
             try expectSymbol(")")
             return inner

@@ -61,7 +61,7 @@ public enum AWSExportWriter {
         }
         var manifest: [UInt8] = []
         var itemCount = 0, billed = 0
-        defer { files.forEach { Syscall.unlink($0.0) } }
+        defer { files.forEach { Syscall.unlink($0.0) } }   // released to us by runSegments
         for (path, counts) in files {
             var md5 = MD5()
             try FileSource(path: path).forEachChunk { md5.update($0) }
@@ -79,7 +79,8 @@ public enum AWSExportWriter {
             billed += counts.bytes
         }
         try put(base + "manifest-files.json", manifest, type: "application/json")
-        try put(base + "manifest-files.md5", Array((Hex.encode(MD5.digest(manifest)) + "\n").utf8), type: "text/plain")
+        // As Amazon writes it: the base64 MD5, 24 bytes, no newline.
+        try put(base + "manifest-files.md5", Array(Base64.encode(MD5.digest(manifest)).utf8), type: "text/plain")
 
         let table = exporter.table.description
         let summary = JSONValue.object([
@@ -102,7 +103,7 @@ public enum AWSExportWriter {
         ])
         let summaryBytes = Array((summary.jsonText + "\n").utf8)
         try put(base + "manifest-summary.json", summaryBytes, type: "application/json")
-        try put(base + "manifest-summary.md5", Array((Hex.encode(MD5.digest(summaryBytes)) + "\n").utf8), type: "text/plain")
+        try put(base + "manifest-summary.md5", Array(Base64.encode(MD5.digest(summaryBytes)).utf8), type: "text/plain")
         return summary
     }
 }

@@ -2,6 +2,7 @@
 import Glibc
 #endif
 import Foundation
+import Synchronization
 import FerryExpressions
 import FerryIO
 import FerryTable
@@ -39,11 +40,13 @@ public final class TableExporter: @unchecked Sendable {   // immutable after ini
 
     /// Writes segment `segment` of `total` as lines into `out`; returns the item count and
     /// the sum of the items' DynamoDB sizes.
-    public func writeSegment(_ segment: Int, of total: Int, into out: OutputWriter, columns: [String] = []) throws -> (items: Int, bytes: Int) {
+    public func writeSegment(_ segment: Int, of total: Int, into out: OutputWriter, columns: [String] = [],
+                             cancel: SegmentCancellation? = nil) throws -> (items: Int, bytes: Int) {
         var count = 0, size = 0
         let decoder = ItemDecoder(spelling: .typed)
         let buffer = out.buffer
         try table.forEachStored(indexName: options.indexName, segment: segment, of: total, in: snapshot) { stored in
+            if let cancel, cancel.isCancelled { throw SegmentCancellation.Stopped() }
             if copiesStoredBytes {
                 buffer.append("{\"Item\":")
                 buffer.append(stored)
@@ -90,8 +93,9 @@ public final class TableExporter: @unchecked Sendable {   // immutable after ini
     }
 
     /// Writes everything to `sink` in scan order; returns the item count. With several
-    /// segments, each is scanned on its own thread into a temporary file and the files are
-    /// appended in order.
+    /// segments, segment 0 is written straight to `sink` while the others are scanned on
+    /// their own threads into temporary files, appended in order after it. When `sink`
+    /// fails (a closed pipe: `ferry-export | head`), every segment stops at once.
     @discardableResult
     public func export(to sink: ByteSink) throws -> Int {
         let out = OutputWriter(sink: sink)
@@ -106,38 +110,78 @@ public final class TableExporter: @unchecked Sendable {   // immutable after ini
             try out.flush()
             return count
         }
-        try out.flush()
         let fixedColumns = columns
-        let results = try runSegments(total) { segment, file in
+        let rest = SegmentRunner(segments: Array(1..<total)) { segment, file, cancel in
             let writer = OutputWriter(sink: file)
-            let r = try self.writeSegment(segment, of: total, into: writer, columns: fixedColumns)
+            let r = try self.writeSegment(segment, of: total, into: writer, columns: fixedColumns, cancel: cancel)
             try writer.flush()
             return r
         }
-        for (path, _) in results {
+        defer { rest.stop() }
+        var count = try writeSegment(0, of: total, into: out, columns: columns).items
+        try out.flush()
+        for segment in 1..<total {
+            let (path, r) = try rest.result(of: segment)
             let source = try FileSource(path: path)
             try source.forEachChunk { try sink.write($0) }
-            Syscall.unlink(path)
+            count += r.items
         }
-        return results.reduce(0) { $0 + $1.1.items }
+        return count
     }
 
     /// Runs `body` for each segment on its own thread with a temporary file; returns the
     /// files (in segment order) and what each body returned. On any error every file is
     /// removed and the first error thrown.
     func runSegments(_ total: Int, _ body: @escaping @Sendable (Int, FileSink) throws -> (items: Int, bytes: Int)) throws -> [(String, (items: Int, bytes: Int))] {
+        let runner = SegmentRunner(segments: Array(0..<total)) { segment, file, _ in try body(segment, file) }
+        do {
+            let out = try (0..<total).map { try runner.result(of: $0) }
+            runner.release()
+            return out
+        } catch {
+            runner.stop()
+            throw error
+        }
+    }
+}
+
+/// A flag segment scans check between items, set when their output is no longer wanted.
+/// Thread-safe.
+public final class SegmentCancellation: Sendable {
+    private let flag = Atomic<Bool>(false)
+    public init() {}
+    public var isCancelled: Bool { flag.load(ordering: .relaxed) }
+    public func cancel() { flag.store(true, ordering: .relaxed) }
+    struct Stopped: Error {}
+}
+
+/// Scans segments on their own threads into temporary files (mode 0600, in $TMPDIR) and
+/// hands each result out in turn. `stop()` cancels what still runs, waits for it and
+/// removes every file; `release()` leaves the files to the caller. Not thread-safe
+/// itself (one caller); its threads report through a lock.
+final class SegmentRunner: @unchecked Sendable {
+    private let paths: [Int: String]
+    private let results: SegmentResults
+    private let group = DispatchGroup()
+    let cancellation = SegmentCancellation()
+    private var released = false
+
+    init(segments: [Int], _ body: @escaping @Sendable (Int, FileSink, SegmentCancellation) throws -> (items: Int, bytes: Int)) {
         let folder = ProcessInfo.processInfo.environment["TMPDIR"] ?? "/tmp"
-        let paths = (0..<total).map { "\(folder)/.ferry-export-\(getpid())-\(UInt32.random(in: 0...UInt32.max))-\($0)" }
-        let results = SegmentResults(count: total)
-        let group = DispatchGroup()
-        for segment in 0..<total {
+        var paths: [Int: String] = [:]
+        for segment in segments { paths[segment] = "\(folder)/.ferry-export-\(getpid())-\(UInt32.random(in: 0...UInt32.max))-\(segment)" }
+        self.paths = paths
+        results = SegmentResults(count: (segments.max() ?? 0) + 1)
+        let cancel = cancellation
+        for segment in segments {
+            guard let path = paths[segment] else { continue }
             group.enter()
-            let path = paths[segment]
+            let results = self.results, group = self.group
             Thread.detachNewThread {
                 defer { group.leave() }
                 do {
                     let sink = try FileSink(path: path, mode: 0o600)
-                    let r = try body(segment, sink)
+                    let r = try body(segment, sink, cancel)
                     try sink.finish()
                     results.set(segment, .success(r))
                 } catch {
@@ -145,30 +189,51 @@ public final class TableExporter: @unchecked Sendable {   // immutable after ini
                 }
             }
         }
-        group.wait()
-        var out: [(String, (items: Int, bytes: Int))] = []
-        for segment in 0..<total {
-            switch results.get(segment) {
-            case let .success(r)?: out.append((paths[segment], r))
-            case let .failure(error)?:
-                paths.forEach { Syscall.unlink($0) }
-                throw error
-            case nil:
-                paths.forEach { Syscall.unlink($0) }
-                throw ExtractError.badOption("segment \(segment) did not finish")
-            }
+    }
+
+    /// Waits for `segment`: its file and result, or its error.
+    func result(of segment: Int) throws -> (String, (items: Int, bytes: Int)) {
+        guard let path = paths[segment] else { throw ExtractError.badOption("segment \(segment) was not started") }
+        switch results.wait(segment) {
+        case let .success(r): return (path, r)
+        case let .failure(error): throw error
         }
-        return out
+    }
+
+    /// The files are the caller's now (and removed by it).
+    func release() {
+        group.wait()
+        released = true
+    }
+
+    func stop() {
+        guard !released else { return }
+        released = true
+        cancellation.cancel()
+        group.wait()
+        paths.values.forEach { Syscall.unlink($0) }
     }
 }
 
-/// Per-segment results written by worker threads.
+/// Per-segment results written by worker threads; `wait` blocks until one is there.
 final class SegmentResults: @unchecked Sendable {
-    private let lock = NSLock()
+    private let condition = NSCondition()
     private var values: [Result<(items: Int, bytes: Int), Error>?]
     init(count: Int) { values = Array(repeating: nil, count: count) }
-    func set(_ i: Int, _ value: Result<(items: Int, bytes: Int), Error>) { lock.lock(); values[i] = value; lock.unlock() }
-    func get(_ i: Int) -> Result<(items: Int, bytes: Int), Error>? { lock.lock(); defer { lock.unlock() }; return values[i] }
+    func set(_ i: Int, _ value: Result<(items: Int, bytes: Int), Error>) {
+        condition.lock()
+        values[i] = value
+        condition.broadcast()
+        condition.unlock()
+    }
+    func wait(_ i: Int) -> Result<(items: Int, bytes: Int), Error> {
+        condition.lock()
+        defer { condition.unlock() }
+        while true {
+            if let value = values[i] { return value }
+            condition.wait()
+        }
+    }
 }
 
 /// CSV as DynamoDB's import reads it (docs/ferry-extract.md): strings, numbers and
