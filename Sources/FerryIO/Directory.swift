@@ -123,9 +123,16 @@ public final class Directory {
         rewinddir(stream)
         var out: [(name: String, kind: EntryKind)] = []
         while let entry = readdir(stream) {
-            let name = withUnsafePointer(to: entry.pointee.d_name) {
-                $0.withMemoryRebound(to: CChar.self, capacity: 256) { String(cString: $0) }
+            let bytes = withUnsafePointer(to: entry.pointee.d_name) {
+                $0.withMemoryRebound(to: UInt8.self, capacity: 256) { Array(UnsafeBufferPointer(start: $0, count: strlen(UnsafeRawPointer($0).assumingMemoryBound(to: CChar.self)))) }
             }
+            // A name that is not UTF-8 cannot be a key, a table or a path Ferry can name
+            // again: refused (naming it, escaped) rather than read as U+FFFD.
+            if UTF8Text.firstInvalidByte(bytes) != nil {
+                let shown = bytes.map { $0 < 0x80 && $0 >= 0x20 ? String(Character(Unicode.Scalar($0))) : "\\x" + String($0, radix: 16, uppercase: true) }.joined()
+                throw IOError.failed(operation: "list (a name that is not UTF-8)", path: child(shown), errno: EILSEQ)
+            }
+            let name = String(decoding: bytes, as: UTF8.self)
             if name == "." || name == ".." { continue }
             let kind: EntryKind
             switch Int32(entry.pointee.d_type) {
@@ -214,6 +221,7 @@ public final class Directory {
     /// Swaps the names `a` and `b` in one step (renameat2's RENAME_EXCHANGE): each then
     /// names what the other did. False when the file system cannot; nothing changed then.
     public func exchange(_ a: String, _ b: String) throws -> Bool {
+        if FaultInjection.exchangeDisabled { return false }
         let failure = Syscall.exchange(in: fd, a, b)
         if failure == 0 { return true }
         if failure == EINVAL || failure == ENOSYS || failure == ENOTSUP { return false }

@@ -44,6 +44,10 @@ public enum FaultInjection {
     }()
 
     nonisolated(unsafe) static var countPath: String? = nil
+
+    /// FERRY_TEST_NO_RENAME_EXCHANGE: act as on a file system without renameat2's
+    /// RENAME_EXCHANGE, so the fallback path of a swap is tested too.
+    public static let exchangeDisabled = getenv("FERRY_TEST_NO_RENAME_EXCHANGE") != nil
     static let calls = Atomic<Int>(0)
     static let names = Mutex<[String]>([])
 

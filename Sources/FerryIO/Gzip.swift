@@ -163,49 +163,92 @@ public final class GzipSource: ByteSource {
     }
 }
 
-/// Opens input and decompresses it when (and only when) it starts with gzip's magic
-/// bytes, whatever its name says.
+/// Opens record input (NDJSON, CSV, backups) by what its bytes are, whatever its name
+/// says (docs/gzip.md): gzip is decompressed; other compressed or binary forms Ferry
+/// cannot read (xz, bzip2, zstd, lz4, zlib, zip, 7z, UTF-16/32 text) are refused by name
+/// instead of being read as garbage lines; a UTF-8 byte order mark is dropped.
 public enum InputDecoding {
     public static func open(_ source: ByteSource) throws -> ByteSource {
-        var head: (UInt8, UInt8) = (0, 0)
+        let prefix = try readPrefix(source, count: 16)
+        if prefix.withUnsafeBytes({ Gzip.hasMagic($0) }) {
+            let decoded = try prefix.withUnsafeBytes { try GzipSource(source, prefix: $0) }
+            // What the gzip holds is checked the same way (a BOM, a second compression).
+            let inner = try readPrefix(decoded, count: 16)
+            return try text(PrefixedSource(prefix: inner, rest: decoded), prefix: inner, compressed: true)
+        }
+        return try text(PrefixedSource(prefix: prefix, rest: source), prefix: prefix, compressed: false)
+    }
+
+    /// Opens a path ("-" for stdin) by its content.
+    public static func open(path: String) throws -> ByteSource {
+        try open(FileSource(path: path))
+    }
+
+    private static func readPrefix(_ source: ByteSource, count: Int) throws -> [UInt8] {
+        var prefix = [UInt8](repeating: 0, count: count)
         var got = 0
-        try withUnsafeMutableBytes(of: &head) { raw in
-            while got < 2 {
+        try prefix.withUnsafeMutableBytes { raw in
+            while got < count {
                 let n = try source.read(into: UnsafeMutableRawBufferPointer(rebasing: raw[got...]))
                 if n == 0 { break }
                 got += n
             }
         }
-        return try withUnsafeBytes(of: head) { raw -> ByteSource in
-            let prefix = UnsafeRawBufferPointer(rebasing: raw[0..<got])
-            if Gzip.hasMagic(prefix) { return try GzipSource(source, prefix: prefix) }
-            return PrefixedSource(prefix: Array(prefix), rest: source)
-        }
+        return Array(prefix[..<got])
     }
 
-    /// Opens a path ("-" for stdin) with gzip detection.
-    public static func open(path: String) throws -> ByteSource {
-        try open(FileSource(path: path))
+    private static func text(_ stream: PrefixedSource, prefix: [UInt8], compressed: Bool) throws -> ByteSource {
+        if let kind = unreadableKind(prefix) {
+            let inside = compressed ? " inside its gzip" : ""
+            throw IOError.unreadableInput(path: stream.name, reason: "\(kind)\(inside); Ferry reads plain text (UTF-8) and gzip")
+        }
+        if prefix.starts(with: [0xEF, 0xBB, 0xBF]) { stream.drop(3) }
+        return stream
+    }
+
+    /// What a stream that is not UTF-8 text or gzip is, from its first bytes; nil for text.
+    public static func unreadableKind(_ b: [UInt8]) -> String? {
+        if b.starts(with: [0xFD, 0x37, 0x7A, 0x58, 0x5A, 0x00]) { return "xz-compressed data (decompress it first: xz -dc)" }
+        if b.count >= 4, b.starts(with: [0x42, 0x5A, 0x68]), (0x31...0x39).contains(b[3]) { return "bzip2-compressed data (decompress it first: bzip2 -dc)" }
+        if b.starts(with: [0x28, 0xB5, 0x2F, 0xFD]) { return "zstd-compressed data (decompress it first: zstd -dc)" }
+        if b.starts(with: [0x04, 0x22, 0x4D, 0x18]) { return "lz4-compressed data (decompress it first: lz4 -dc)" }
+        if b.starts(with: [0x50, 0x4B, 0x03, 0x04]) { return "a zip archive (unpack it first: unzip -p)" }
+        if b.starts(with: [0x37, 0x7A, 0xBC, 0xAF, 0x27, 0x1C]) { return "a 7z archive (unpack it first: 7z x -so)" }
+        if b.starts(with: [0x00, 0x00, 0xFE, 0xFF]) || b.starts(with: [0xFF, 0xFE, 0x00, 0x00]) { return "UTF-32 text (convert it first: iconv -f UTF-32 -t UTF-8)" }
+        if b.starts(with: [0xFF, 0xFE]) || b.starts(with: [0xFE, 0xFF]) { return "UTF-16 text (convert it first: iconv -f UTF-16 -t UTF-8)" }
+        // zlib: a valid two-byte header (deflate, checksum of 31) followed by bytes no
+        // text has; "x^" could start a CSV line, binary deflate data cannot.
+        if b.count >= 8, b[0] == 0x78, (UInt16(b[0]) << 8 | UInt16(b[1])) % 31 == 0, !UTF8Text.looksLikeText(Array(b[2...])) {
+            return "zlib-compressed data (not gzip: its header is missing)"
+        }
+        if let nul = b.firstIndex(of: 0) {
+            return nul % 2 == 1 ? "UTF-16 text without a byte order mark, or binary data" : "binary data (a NUL byte in its first bytes)"
+        }
+        return nil
     }
 }
 
 /// Serves a few bytes already read, then the rest of the source.
 final class PrefixedSource: ByteSource {
     private var prefix: [UInt8]
+    private var offset = 0
     private let rest: ByteSource
     var name: String { rest.name }
-    var bytesConsumed: Int { rest.bytesConsumed - prefix.count }
+    var bytesConsumed: Int { rest.bytesConsumed - (prefix.count - offset) }
 
     init(prefix: [UInt8], rest: ByteSource) {
         self.prefix = prefix
         self.rest = rest
     }
 
+    /// Skips the first `count` bytes of the prefix (a byte order mark).
+    func drop(_ count: Int) { offset = min(prefix.count, offset + count) }
+
     func read(into buffer: UnsafeMutableRawBufferPointer) throws -> Int {
-        if prefix.isEmpty { return try rest.read(into: buffer) }
-        let n = min(prefix.count, buffer.count)
-        prefix.withUnsafeBytes { buffer.baseAddress!.copyMemory(from: $0.baseAddress!, byteCount: n) }
-        prefix.removeFirst(n)
+        if offset >= prefix.count { return try rest.read(into: buffer) }
+        let n = min(prefix.count - offset, buffer.count)
+        prefix.withUnsafeBytes { buffer.baseAddress!.copyMemory(from: $0.baseAddress! + offset, byteCount: n) }
+        offset += n
         return n
     }
 }

@@ -13,6 +13,10 @@ public enum IOError: Error, CustomStringConvertible, Equatable {
     case renameFailed(from: String, to: String, errno: Int32)
     /// Any other file-system call that failed on `path`.
     case failed(operation: String, path: String, errno: Int32)
+    /// A command that only reads was given a data folder that does not exist.
+    case noDataFolder(path: String)
+    /// Input that is not text Ferry can read (another compression, UTF-16, binary).
+    case unreadableInput(path: String, reason: String)
 
     public var description: String {
         switch self {
@@ -26,6 +30,9 @@ public enum IOError: Error, CustomStringConvertible, Equatable {
         case let .syncFailed(path, e): return "\(path): fsync failed: \(errnoDescription(e))"
         case let .renameFailed(from, to, e): return "cannot rename \(from) to \(to): \(errnoDescription(e))"
         case let .failed(operation, path, e): return "\(path): \(operation) failed: \(errnoDescription(e))"
+        case let .unreadableInput(path, reason): return "\(path): \(reason)"
+        case let .noDataFolder(path):
+            return "no data folder at \(path) (check --data or FERRY_DATA; a command that writes creates it)"
         }
     }
 }

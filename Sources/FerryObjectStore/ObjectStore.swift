@@ -13,16 +13,32 @@ import FerryValues
 /// processes may use one folder (each put is atomic on its own).
 public final class ObjectStore {
     public let root: String
-    private let rootDirectory: Directory
+    /// `<data>/s3`; nil only for a read-only store of a data folder without one.
+    private let existingRoot: Directory?
+    private var rootDirectory: Directory {
+        get throws {
+            guard let existingRoot else { throw IOError.noDataFolder(path: root) }
+            return existingRoot
+        }
+    }
     /// Sorted entries of folders already read, checked against the folder's mtime, so
     /// paging through a large folder reads it once per process.
     var listingCache: [String: (modified: Int64, entries: [(name: String, isDirectory: Bool)])] = [:]
 
-    /// Opens (creating if needed) the store in `<data>/s3`.
-    public init(dataFolder: String) throws {
+    /// Opens the store in `<data>/s3`. With `create` (commands that write) it is made
+    /// when missing; without it (commands that only read) a missing data folder is an
+    /// error and nothing is made: a store without `s3` has no buckets.
+    public init(dataFolder: String, create: Bool = true) throws {
         let root = dataFolder + "/s3"
         self.root = root
-        rootDirectory = try storeIO { try Directory.create(root) }
+        if create {
+            existingRoot = try storeIO { try Directory.create(root) }
+        } else {
+            guard let data = try storeIO({ try Directory.open(dataFolder, followLinks: true) }) else {
+                throw IOError.noDataFolder(path: dataFolder)
+            }
+            existingRoot = try storeIO { try data.subdirectory("s3") }
+        }
     }
 
     // MARK: Buckets
@@ -49,13 +65,15 @@ public final class ObjectStore {
 
     /// Buckets in name order. A folder made by hand with a valid bucket name is a bucket.
     public func listBuckets() throws -> [BucketInfo] {
-        try storeIO {
-            let records = try bucketRecords()
+        guard existingRoot != nil else { return [] }
+        return try storeIO {
+            // Read without creating: listing is what read-only commands do.
+            let records = try rootDirectory.subdirectory(".ferry")?.subdirectory("buckets")
             var out: [BucketInfo] = []
             for entry in try rootDirectory.entries() where entry.kind == .directory {
                 guard (try? BucketName.validate(entry.name)) != nil else { continue }
                 var created = try rootDirectory.status(entry.name)?.modified ?? 0
-                if let source = try records.openForReading(entry.name),
+                if let source = try records?.openForReading(entry.name),
                    let text = try? JSONValue.parse(source.readAll(limit: 4096)),
                    let recorded = text["created_ns"]?.numberText.flatMap({ Int64($0) }) {
                     created = recorded
@@ -81,7 +99,7 @@ public final class ObjectStore {
 
     func bucketDirectory(_ name: String) throws -> Directory {
         try BucketName.validate(name)
-        guard let directory = try storeIO({ try rootDirectory.subdirectory(name) }) else {
+        guard let directory = try storeIO({ try existingRoot?.subdirectory(name) }) else {
             throw ObjectStoreError.noSuchBucket(name)
         }
         return directory

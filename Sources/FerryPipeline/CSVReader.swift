@@ -1,7 +1,7 @@
 import FerryIO
 import FerryValues
 
-/// CSV as DynamoDB's import from S3 reads it (docs/extract-formats.md): a header line
+/// CSV as DynamoDB's import from S3 reads it (docs/ferry-extract.md): a header line
 /// (or names given with `--header`), one delimiter of `, ; : | tab space`, fields in
 /// double quotes where needed with `""` for a quote, quoted fields may span lines.
 /// Values are strings unless `--types` names another type for the column.
@@ -47,102 +47,292 @@ public struct CSVOptions: Sendable {
     }
 }
 
-/// Reads CSV records one at a time from a line reader.
+/// Reads CSV records from a byte stream in one pass (RFC 4180, read as Python's `csv`
+/// module reads it with `strict=True`; the differential test holds the two together):
+///
+/// - records end at `\n`, `\r\n` or a lone `\r` outside quotes;
+/// - a field that starts with `"` is quoted: every byte up to the closing `"` is data
+///   (delimiters, line ends, `\r\n` and blank lines included), `""` is one `"`, and only
+///   a delimiter or a line end may follow the closing quote;
+/// - a `"` inside an unquoted field is an ordinary character;
+/// - lines that are empty, or hold only spaces and tabs outside quotes, are skipped
+///   (Python returns them as rows; Ferry counts them as blank lines, as in JSON lines);
+/// - a record over `maxRecordBytes` (16 MiB, the JSON lines limit) is rejected and
+///   reading goes on after it, without holding more than the limit in memory;
+/// - fields must be UTF-8: a record with a byte that is not is rejected naming the line
+///   and column (`--encoding latin1|cp1252` converts such input before it gets here).
+///
+/// Time is linear in the input: each byte is looked at once. Not thread-safe.
 final class CSVReader {
     struct Row {
         var fields: [String]
         /// The record's first line.
         var line: Int
-        /// The record as read (for the rejects file).
+        /// The record as read (for the rejects file); empty for one over the limit.
         var text: [UInt8]
     }
 
-    private let lines: LineReader
+    private let source: ByteSource
     private let delimiter: UInt8
+    let maxRecordBytes: Int
+    private var buffer: UnsafeMutableRawBufferPointer
+    private var position = 0
+    private var end = 0
+    private var atEnd = false
+    /// The line the next record starts on (1-based).
+    private var nextLine = 1
+    /// Set when the last byte of a buffer was a `\r` ending a record: a `\n` first in
+    /// the next buffer belongs to it.
+    private var pendingCR = false
+    /// Set when a quoted field's `\r` was a buffer's last byte.
+    private var quotedCR = false
 
-    init(_ lines: LineReader, delimiter: UInt8) {
-        self.lines = lines
+    // The record being read.
+    private var raw: [UInt8] = []
+    private var fieldBytes: [UInt8] = []
+    private var fieldEnds: [Int] = []
+    private var overlong = false
+
+    init(source: ByteSource, delimiter: UInt8, maxRecordBytes: Int = LineReader.defaultMaxLineLength, bufferSize: Int = 1 << 20) {
+        self.source = source
         self.delimiter = delimiter
+        self.maxRecordBytes = maxRecordBytes
+        buffer = .allocate(byteCount: bufferSize, alignment: 16)
     }
 
-    /// The next record; throws `ExtractError.badRecord` for one that cannot be split
-    /// (an unterminated quote), after which reading goes on.
+    deinit { buffer.deallocate() }
+
+    private func fill() throws -> Bool {
+        guard !atEnd else { return false }
+        let n = try source.read(into: buffer)
+        position = 0
+        end = n
+        if n == 0 { atEnd = true }
+        return n > 0
+    }
+
+    private enum State { case fieldStart, unquoted, quoted, quoteInQuoted }
+
+    /// The next record; throws `ExtractError.badRecord` for one that cannot be read (an
+    /// unterminated quote, text after a closing quote, invalid UTF-8, over the limit),
+    /// after which reading goes on with the next record. Nil at the end.
     func next() throws -> Row? {
-        guard let first = try lines.next() else { return nil }
-        var text = Array(first)
-        let firstLine = lines.lineNumber
         while true {
-            switch split(text) {
-            case let .fields(fields):
-                return Row(fields: fields, line: firstLine, text: text)
-            case .openQuote:
-                let before = lines.lineNumber
-                guard let more = try lines.next() else {
-                    throw ExtractError.badRecord(line: firstLine, reason: "a quoted field is not closed before the end of the object", text: text)
-                }
-                // Blank lines inside a quoted field are part of it.
-                text.append(contentsOf: repeatElement(UInt8(ascii: "\n"), count: lines.lineNumber - before))
-                text.append(contentsOf: more)
-            case let .malformed(reason):
-                throw ExtractError.badRecord(line: firstLine, reason: reason, text: text)
+            raw.removeAll(keepingCapacity: true)
+            fieldBytes.removeAll(keepingCapacity: true)
+            fieldEnds.removeAll(keepingCapacity: true)
+            overlong = false
+            let firstLine = nextLine
+            var failure: String? = nil
+            guard let ended = try readRecord(&failure) else { return nil }
+            _ = ended
+            if let failure {
+                throw ExtractError.badRecord(line: firstLine, reason: failure, text: overlong ? [] : raw)
             }
+            if overlong {
+                throw ExtractError.badRecord(line: firstLine, reason: "the record is longer than the limit of \(maxRecordBytes) bytes", text: [])
+            }
+            // Blank: nothing, or one unquoted field of spaces and tabs.
+            if fieldEnds.count == 1, raw.first != UInt8(ascii: "\""), fieldBytes.allSatisfy({ $0 == 0x20 || $0 == 0x09 }) { continue }
+            if let bad = UTF8Text.firstInvalidByte(raw) {
+                let (line, column) = position(of: bad, from: firstLine)
+                throw ExtractError.badRecord(line: firstLine, reason: "line \(line), column \(column): byte 0x\(String(raw[bad], radix: 16, uppercase: true)) is not UTF-8 (pass --encoding latin1 or cp1252 if the file is not UTF-8)", text: raw)
+            }
+            var fields: [String] = []
+            fields.reserveCapacity(fieldEnds.count)
+            var start = 0
+            fieldBytes.withUnsafeBufferPointer { bytes in
+                for stop in fieldEnds {
+                    fields.append(String(decoding: UnsafeBufferPointer(rebasing: bytes[start..<stop]), as: UTF8.self))
+                    start = stop
+                }
+            }
+            return Row(fields: fields, line: firstLine, text: raw)
         }
     }
 
-    enum Split {
-        case fields([String])
-        case openQuote
-        case malformed(String)
-    }
-
-    func split(_ text: [UInt8]) -> Split {
-        var fields: [String] = []
-        var field: [UInt8] = []
-        var i = 0
-        let n = text.count
+    /// Reads bytes up to the end of one record into `raw`, `fieldBytes` and
+    /// `fieldEnds`. Nil at the end of the input with nothing read.
+    private func readRecord(_ failure: inout String?) throws -> Bool? {
+        var state = State.fieldStart
+        var sawAnything = false
+        let quote = UInt8(ascii: "\"")
+        let delimiter = self.delimiter
         while true {
-            field.removeAll(keepingCapacity: true)
-            if i < n && text[i] == UInt8(ascii: "\"") {
-                i += 1
-                while true {
-                    guard i < n else { return .openQuote }
-                    if text[i] == UInt8(ascii: "\"") {
-                        if i + 1 < n && text[i + 1] == UInt8(ascii: "\"") {
-                            field.append(UInt8(ascii: "\""))
-                            i += 2
-                            continue
-                        }
-                        i += 1
-                        break
+            if position >= end {
+                guard try fill() else {
+                    // End of input.
+                    if !sawAnything { return nil }
+                    switch state {
+                    case .quoted:
+                        failure = failure ?? "a quoted field is not closed before the end of the object"
+                    default:
+                        fieldEnds.append(fieldBytes.count)
                     }
-                    field.append(text[i])
-                    i += 1
+                    return true
                 }
-                if i < n && text[i] != delimiter {
-                    return .malformed("field \(fields.count + 1): text after a closing quote")
-                }
-            } else {
-                while i < n && text[i] != delimiter {
-                    if text[i] == UInt8(ascii: "\"") { return .malformed("field \(fields.count + 1): a quote inside an unquoted field") }
-                    field.append(text[i])
-                    i += 1
+                if pendingCR {
+                    pendingCR = false
+                    if buffer[0] == 0x0A { position = 1; continue }
                 }
             }
-            fields.append(String(decoding: field, as: UTF8.self))
-            if i >= n { return .fields(fields) }
-            i += 1   // the delimiter
+            let base = buffer.baseAddress!
+            switch state {
+            case .fieldStart:
+                let byte = buffer[position]
+                if byte == quote {
+                    sawAnything = true
+                    keep(position, 1)
+                    position += 1
+                    state = .quoted
+                    continue
+                }
+                state = .unquoted
+                fallthrough
+            case .unquoted:
+                // A run of ordinary bytes, copied at once.
+                var i = position
+                while i < end {
+                    let b = base.load(fromByteOffset: i, as: UInt8.self)
+                    if b == delimiter || b == 0x0A || b == 0x0D { break }
+                    i += 1
+                }
+                if i > position {
+                    sawAnything = true
+                    keep(position, i - position)
+                    keepField(position, i - position)
+                }
+                position = i
+                if i == end { continue }
+                let b = buffer[i]
+                sawAnything = true
+                position = i + 1
+                fieldEnds.append(fieldBytes.count)
+                if b == delimiter {
+                    keep(i, 1)
+                    state = .fieldStart
+                    continue
+                }
+                endLine(b)   // the line end is not part of the record's text
+                return true
+            case .quoted:
+                var i = position
+                // Lines inside the field count too: `\n`, and a `\r` not before a `\n`
+                // (decided in the next buffer when it is a buffer's last byte).
+                if quotedCR {
+                    quotedCR = false
+                    if base.load(fromByteOffset: i, as: UInt8.self) != 0x0A { nextLine += 1 }
+                }
+                while i < end {
+                    let b = base.load(fromByteOffset: i, as: UInt8.self)
+                    if b == quote { break }
+                    if b == 0x0A {
+                        nextLine += 1
+                    } else if b == 0x0D {
+                        if i + 1 >= end { quotedCR = true } else if base.load(fromByteOffset: i + 1, as: UInt8.self) != 0x0A { nextLine += 1 }
+                    }
+                    i += 1
+                }
+                if i > position {
+                    keep(position, i - position)
+                    keepField(position, i - position)
+                }
+                position = i
+                if i == end { continue }
+                keep(i, 1)
+                position = i + 1
+                state = .quoteInQuoted
+            case .quoteInQuoted:
+                let b = buffer[position]
+                if b == quote {
+                    keep(position, 1)
+                    appendField(quote)
+                    position += 1
+                    state = .quoted
+                    continue
+                }
+                fieldEnds.append(fieldBytes.count)
+                if b == delimiter {
+                    keep(position, 1)
+                    position += 1
+                    state = .fieldStart
+                    continue
+                }
+                if b == 0x0A || b == 0x0D {
+                    position += 1
+                    endLine(b)
+                    return true
+                }
+                // Text after the closing quote: the record is bad; read on to its end.
+                failure = failure ?? "field \(fieldEnds.count): text after a closing quote"
+                fieldEnds.removeLast()
+                state = .unquoted
+            }
         }
+    }
+
+    /// After a record's line end `b`: counts the line, and a `\n` after a `\r` with it.
+    private func endLine(_ b: UInt8) {
+        nextLine += 1
+        guard b == 0x0D else { return }
+        if position < end {
+            if buffer[position] == 0x0A { position += 1 }
+        } else {
+            pendingCR = true
+        }
+    }
+
+    @inline(__always)
+    private func keep(_ offset: Int, _ count: Int) {
+        guard !overlong else { return }
+        if raw.count + count > maxRecordBytes {
+            overlong = true
+            raw.removeAll()
+            fieldBytes.removeAll()
+            return
+        }
+        raw.append(contentsOf: UnsafeRawBufferPointer(rebasing: UnsafeRawBufferPointer(buffer)[offset..<(offset + count)]))
+    }
+
+    @inline(__always)
+    private func keepField(_ offset: Int, _ count: Int) {
+        guard !overlong else { return }
+        fieldBytes.append(contentsOf: UnsafeRawBufferPointer(rebasing: UnsafeRawBufferPointer(buffer)[offset..<(offset + count)]))
+    }
+
+    @inline(__always)
+    private func appendField(_ byte: UInt8) {
+        guard !overlong else { return }
+        fieldBytes.append(byte)
+    }
+
+    /// The line and column (1-based, in bytes) of `offset` in a record from `firstLine`.
+    private func position(of offset: Int, from firstLine: Int) -> (Int, Int) {
+        var line = firstLine
+        var lineStart = 0
+        var i = 0
+        while i < offset {
+            let b = raw[i]
+            if b == 0x0A || (b == 0x0D && (i + 1 >= raw.count || raw[i + 1] != 0x0A)) {
+                line += 1
+                lineStart = i + 1
+            }
+            i += 1
+        }
+        return (line, offset - lineStart + 1)
     }
 }
 
 extension CSVOptions {
     /// The item for one row under `header`: empty fields are left out (an empty value
     /// cannot be a key and DynamoDB's import skips them), other fields typed by `types`.
+    /// `header` names are unique (checked when the header is read).
     func item(_ row: CSVReader.Row, header: [String]) throws -> Item {
         guard row.fields.count == header.count else {
             throw ExtractError.badRecord(line: row.line, reason: "the row has \(row.fields.count) fields, the header has \(header.count)", text: row.text)
         }
-        var item = Item()
+        var entries: [(name: String, value: AttributeValue)] = []
+        entries.reserveCapacity(header.count)
         for (name, text) in zip(header, row.fields) where !text.isEmpty {
             let value: AttributeValue
             switch types[name] ?? "S" {
@@ -164,8 +354,23 @@ extension CSVOptions {
             case "NULL": value = .null
             default: value = .s(text)
             }
-            item[name] = value
+            entries.append((name, value))
         }
-        return item
+        return Item(uniqueEntries: entries)
+    }
+
+    /// Checks a header row: names present and unique (a set, so 40,000 columns cost no
+    /// more than 40,000 lookups).
+    static func checkHeader(_ row: CSVReader.Row) throws {
+        var seen: [String: Int] = [:]
+        for (i, name) in row.fields.enumerated() {
+            if name.isEmpty {
+                throw ExtractError.badRecord(line: row.line, reason: "the header's column \(i + 1) has no name", text: row.text)
+            }
+            if let first = seen[name] {
+                throw ExtractError.badRecord(line: row.line, reason: "the header names column '\(name)' twice (columns \(first + 1) and \(i + 1))", text: row.text)
+            }
+            seen[name] = i
+        }
     }
 }

@@ -14,6 +14,8 @@ public final class Extractor {
         public var barrierEvery = 10_000
         public var threads = 1
         public var csv = CSVOptions()
+        /// `--encoding`: how the objects' text is encoded (converted to UTF-8 as read).
+        public var encoding = TextEncodingSource.Encoding.utf8
         /// `--shard I/N`: only objects whose name hashes to I.
         public var shard: (index: Int, count: Int)? = nil
         /// `--resume FILE`'s content.
@@ -38,6 +40,8 @@ public final class Extractor {
     private let options: Options
     private let onProgress: (Int, Int) -> Void
     private let report: (String) -> Void
+    /// Where warnings go (an object none of whose records could be read).
+    public var warn: (String) -> Void = { _ in }
 
     public init(catalog: SourceCatalog, output: OutputWriter, rejects: RejectWriter, options: Options,
                 report: @escaping (String) -> Void,
@@ -122,31 +126,66 @@ public final class Extractor {
         return units
     }
 
-    /// The data files of one Amazon export (docs/extract-formats.md).
+    /// The data files of one Amazon export (docs/ferry-extract.md): both manifests are
+    /// checked against their `.md5` (or `.checksum`) files, every member Ferry relies on
+    /// is checked for its type, and a data file listed twice is refused.
     func exportUnits(_ summaryObject: SourceObject) throws -> [Unit] {
+        let summaryBytes = try catalog.read(summaryObject)
+        try checkManifestChecksum(summaryObject, bytes: summaryBytes)
         let summary: JSONValue
-        do { summary = try JSONValue.parse(try catalog.read(summaryObject)) } catch let error as JSONError {
+        do { summary = try JSONValue.parse(summaryBytes) } catch let error as JSONError {
             throw ExtractError.badManifest(summaryObject.uri, reason: "\(error)")
         }
-        let incremental = summary["exportType"]?.stringValue == "INCREMENTAL_EXPORT"
-        if let format = summary["outputFormat"]?.stringValue, format != "DYNAMODB_JSON" {
-            throw ExtractError.badManifest(summaryObject.uri, reason: "outputFormat \(format) is not read (only DYNAMODB_JSON)")
+        var incremental = false
+        var expectedTotal: Int? = nil
+        var filesName = "manifest-files.json"
+        do {
+            // Amazon adds members over time: only the ones Ferry uses are held to their types.
+            var fields = try JSONFields(summary, path: "")
+            if let type = try fields.optionalString("exportType") {
+                guard ["FULL_EXPORT", "INCREMENTAL_EXPORT"].contains(type) else {
+                    throw fields.error("exportType", "is '\(type)', not FULL_EXPORT or INCREMENTAL_EXPORT")
+                }
+                incremental = type == "INCREMENTAL_EXPORT"
+            }
+            if let format = try fields.optionalString("outputFormat"), format != "DYNAMODB_JSON" {
+                throw ExtractError.badManifest(summaryObject.uri, reason: "outputFormat \(format) is not read (only DYNAMODB_JSON)")
+            }
+            expectedTotal = try fields.optionalInt("itemCount")
+            if let key = try fields.optionalString("manifestFilesS3Key") {
+                let name = String(key.split(separator: "/").last ?? "")
+                guard name.hasPrefix("manifest-files"), name.hasSuffix(".json") else {
+                    throw fields.error("manifestFilesS3Key", "is '\(key)', not the export's manifest-files.json")
+                }
+                filesName = name
+            }
+        } catch let error as JSONFieldError {
+            throw ExtractError.badManifest(summaryObject.uri, reason: "\(error)")
         }
-        let filesName = summary["manifestFilesS3Key"]?.stringValue.map { String($0.split(separator: "/").last ?? "") } ?? "manifest-files.json"
         let filesObject = try catalog.sibling(of: summaryObject, filesName)
         let text = try catalog.read(filesObject)
+        try checkManifestChecksum(filesObject, bytes: text)
         var units: [Unit] = []
         var total = 0
         var lineNumber = 0
-        for line in text.split(separator: UInt8(ascii: "\n")) {
+        var listed: [String: Int] = [:]
+        for line in text.split(separator: UInt8(ascii: "\n"), omittingEmptySubsequences: false) {
             lineNumber += 1
             if line.allSatisfy({ $0 == 0x20 || $0 == 0x09 || $0 == 0x0D }) { continue }
             let entry: JSONValue
             do { entry = try JSONValue.parse(Array(line)) } catch {
                 throw ExtractError.badManifest(filesObject.uri, reason: "line \(lineNumber): \(error)")
             }
-            guard let key = entry["dataFileS3Key"]?.stringValue else {
-                throw ExtractError.badManifest(filesObject.uri, reason: "line \(lineNumber): no dataFileS3Key")
+            let key: String, count: Int, md5: String
+            do {
+                var fields = try JSONFields(entry, path: "")
+                key = try fields.string("dataFileS3Key")
+                count = try fields.int("itemCount")
+                md5 = try fields.string("md5Checksum")
+                guard let digest = Base64.decode(md5), digest.count == 16 else { throw fields.error("md5Checksum", "is not a base64 MD5") }
+                _ = try fields.optionalString("etag")
+            } catch let error as JSONFieldError {
+                throw ExtractError.badManifest(filesObject.uri, reason: "line \(lineNumber): \(error)")
             }
             // Data files live in the export's data/ folder; a key that climbs out of it is refused.
             let parts = key.split(separator: "/", omittingEmptySubsequences: false)
@@ -154,18 +193,41 @@ public final class Extractor {
                   !parts.contains(where: { $0 == ".." || $0 == "." }) else {
                 throw ExtractError.badManifest(filesObject.uri, reason: "line \(lineNumber): dataFileS3Key '\(key)' is not a file in the export's data/ folder")
             }
-            guard let countText = entry["itemCount"]?.numberText, let count = Int(countText), count >= 0 else {
-                throw ExtractError.badManifest(filesObject.uri, reason: "line \(lineNumber): no itemCount")
+            if let first = listed[String(name)] {
+                throw ExtractError.badManifest(filesObject.uri, reason: "line \(lineNumber): data/\(name) is listed twice (lines \(first) and \(lineNumber)); its items would be read twice")
             }
+            listed[String(name)] = lineNumber
             let data = try catalog.sibling(of: summaryObject, "data/" + name)
             units.append(Unit(object: data, format: .lines(incremental ? .exportIncremental : .json(.typed)),
-                              md5: entry["md5Checksum"]?.stringValue, itemCount: count))
+                              md5: md5, itemCount: count))
             total += count
         }
-        if let expected = summary["itemCount"]?.numberText.flatMap({ Int($0) }), expected != total {
-            throw ExtractError.badManifest(summaryObject.uri, reason: "itemCount \(expected) but the data files list \(total)")
+        if let expectedTotal, expectedTotal != total {
+            throw ExtractError.badManifest(summaryObject.uri, reason: "itemCount \(expectedTotal) but the data files list \(total)")
         }
         return units
+    }
+
+    /// A manifest's checksum file (`manifest-files.md5` beside `manifest-files.json`;
+    /// newer exports name it `.checksum`) must hold the manifest's MD5, as Amazon writes
+    /// it (base64) or as hex; a `.checksum` may hold a SHA-256 instead. None is accepted:
+    /// hand-made exports have none, and the data files are checked against the manifest.
+    func checkManifestChecksum(_ manifest: SourceObject, bytes: [UInt8]) throws {
+        let stem = String(manifest.baseName.dropLast(manifest.baseName.hasSuffix(".json") ? 5 : 0))
+        for suffix in [".md5", ".checksum"] {
+            guard let sidecar = try? catalog.sibling(of: manifest, stem + suffix) else { continue }
+            let text = String(decoding: try catalog.read(sidecar, limit: 4096), as: UTF8.self)
+                .trimmingCharacters(in: .whitespacesAndNewlines)
+            let md5 = MD5.digest(bytes)
+            var matches = text == Base64.encode(md5) || text.lowercased() == Hex.encode(md5)
+            if !matches && suffix == ".checksum" {
+                let sha = SHA256.digest(bytes)
+                matches = text == Base64.encode(sha) || text.lowercased() == Hex.encode(sha)
+            }
+            if !matches {
+                throw ExtractError.badManifest(sidecar.uri, reason: "holds '\(text)', but \(manifest.baseName) has MD5 \(Base64.encode(md5)) (base64): the manifest is damaged or was changed")
+            }
+        }
     }
 
     /// Data Pipeline's `manifest`: `{"name":"DynamoDB-export","version":3,"entries":[{"url":…},…]}`;
@@ -229,11 +291,12 @@ public final class Extractor {
             try verify(raw, name: object.uri, md5: md5)
             (raw, etag) = try catalog.open(object)
         }
-        let source = try InputDecoding.open(raw)
+        let rejectsBefore = rejects.count
         let group = GroupWriter(output: output, source: object.uri, etag: etag, every: max(1, options.barrierEvery), records: startRecords, line: skipThrough)
         try group.writeBarrier(complete: false)   // where this run starts, for the loader
+        var format = unit.format
         do {
-            var format = unit.format
+            let source = TextEncodingSource(try InputDecoding.open(raw), encoding: options.encoding)
             if format == .sniff { format = try sniff(object) }
             switch format {
             case let .lines(lineFormat): try extractLines(source, format: lineFormat, skipThrough: skipThrough, group: group, uri: object.uri)
@@ -260,6 +323,12 @@ public final class Extractor {
             group.abandon()
             throw ExtractError.countMismatch(object.uri, expected: expected, actual: group.records)
         }
+        // Every record rejected: most likely not the format it was read as. Complete
+        // (its lines are in the rejects), but never on the quiet.
+        let rejected = rejects.count - rejectsBefore
+        if group.records == startRecords && rejected > 0 {
+            warn("\(object.uri): not one of its records could be read (\(rejected) rejected): is it \(formatName(format))? (--format says what it is)")
+        }
         try group.writeBarrier(complete: true)
         stats.records += group.records - startRecords
         stats.bytes += raw.bytesConsumed
@@ -273,13 +342,20 @@ public final class Extractor {
         if actual != md5 { throw ExtractError.checksumMismatch(name, expected: md5, actual: actual) }
     }
 
-    /// Decides an object's format from its first non-blank line.
+    /// Decides an object's format from its first non-blank line (after a byte order mark
+    /// and gzip, which InputDecoding handles): `{` is JSON lines (or Data Pipeline's),
+    /// `[` a JSON document (refused: not lines), other text CSV.
     private func sniff(_ object: SourceObject) throws -> UnitFormat {
         if options.format == .csv { return .csv }
-        let reader = LineReader(source: try InputDecoding.open(try catalog.open(object).source), maxLineLength: 1 << 20)
+        let decoded = TextEncodingSource(try InputDecoding.open(try catalog.open(object).source), encoding: options.encoding)
+        let reader = LineReader(source: decoded, maxLineLength: 1 << 20)
         guard let line = try? reader.next() else { return .lines(.json(.auto)) }
         if line.contains(0x03) { return .lines(.dataPipeline) }
-        guard line.first == UInt8(ascii: "{") else { return .csv }
+        let first = line.first { $0 != 0x20 && $0 != 0x09 }
+        if first == UInt8(ascii: "[") {
+            throw ExtractError.objectFailed(object.uri, reason: "a JSON document (it starts with '['), not JSON lines: write one object per line (jq -c '.[]')")
+        }
+        guard first == UInt8(ascii: "{") else { return .csv }
         if case let .object(members)? = try? JSONValue.parse(line), let first = members.first,
            case let .object(inner) = first.value, inner.count == 1,
            let tag = inner.first?.key, DataPipelineLine.typeNames[tag] != nil, tag != tag.uppercased() || tag == "l" || tag == "m" {
@@ -288,6 +364,15 @@ public final class Extractor {
             return .lines(.dataPipeline)
         }
         return .lines(.json(.auto))
+    }
+
+    private func formatName(_ format: UnitFormat) -> String {
+        switch format {
+        case .csv: return "CSV"
+        case .lines(.dataPipeline): return "a Data Pipeline export"
+        case .lines(.exportIncremental): return "an incremental export"
+        case .lines(.json), .sniff: return "JSON lines"
+        }
     }
 
     /// What one worker made of one block of lines.
@@ -352,7 +437,7 @@ public final class Extractor {
     }
 
     private func extractCSV(_ source: ByteSource, skipThrough: Int, group: GroupWriter, uri: String) throws {
-        let reader = CSVReader(LineReader(source: source), delimiter: options.csv.delimiter)
+        let reader = CSVReader(source: source, delimiter: options.csv.delimiter)
         var header = options.csv.header
         let converter = LineConverter(format: .json(.typed), plain: options.plain)
         let out = ByteBuffer(capacity: 1 << 20)
@@ -370,17 +455,16 @@ public final class Extractor {
                 guard let next = try reader.next() else { break }
                 row = next
             } catch let ExtractError.badRecord(line, reason, text) {
+                if header == nil {
+                    // A header that cannot be read: nothing after it can be.
+                    throw ExtractError.badRecord(line: line, reason: "the header: \(reason)", text: text)
+                }
                 if line > skipThrough { try text.withUnsafeBytes { try rejects.reject(source: uri, line: line, reason: reason, record: $0) } }
                 continue
             }
             guard let names = header else {
+                try CSVOptions.checkHeader(row)
                 header = row.fields
-                if let empty = row.fields.firstIndex(of: "") {
-                    throw ExtractError.badRecord(line: row.line, reason: "the header's column \(empty + 1) has no name", text: row.text)
-                }
-                if let repeated = row.fields.indices.first(where: { row.fields[..<$0].contains(row.fields[$0]) }) {
-                    throw ExtractError.badRecord(line: row.line, reason: "the header names column '\(row.fields[repeated])' twice (columns \((row.fields.firstIndex(of: row.fields[repeated]) ?? 0) + 1) and \(repeated + 1))", text: row.text)
-                }
                 continue
             }
             guard row.line > skipThrough else { continue }

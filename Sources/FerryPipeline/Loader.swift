@@ -100,12 +100,18 @@ public final class Loader {
     /// Set when a commit failed or happened without its checkpoint file: nothing more
     /// may be committed in this run (finish() then commits nothing).
     private var stopped = false
-    /// A backup's item lines, checked against its trailer (docs/backup-format.md).
-    private var backup = (active: false, items: 0, crc: CRC32(), trailer: JSONValue?.none)
+    /// A backup stream (docs/backup-format.md): each line held to the rules
+    /// `ferry-backup --verify` applies, and the whole to its trailer.
+    private var backupRules: BackupLineRules?
+    private var backupTally: BackupTally?
 
-    /// Checks the item lines against a `ferry:end` trailer (restores; on by itself when
-    /// the stream starts with a `ferry:backup` header).
-    public func expectBackupTrailer() { backup.active = true }
+    /// The stream is a backup with this (checked) header: its first line is the header,
+    /// every other line an item or the trailer, as `--verify` requires; any other line
+    /// stops the load. Call before `run`.
+    public func expectBackup(_ header: TableBackup.Header, source: String) {
+        backupRules = BackupLineRules(header: header)
+        backupTally = BackupTally(header: header, source: source)
+    }
 
     public init(table: Table, options: Options, rejects: RejectWriter,
                 onProgress: @escaping (_ records: Int, _ bytes: Int) -> Void = { _, _ in }) throws {
@@ -168,6 +174,10 @@ public final class Loader {
     /// One parsed line, made on a worker thread.
     enum Entry: Sendable {
         case write(Result<Table.PreparedWrite, Error>, line: Int, range: Range<Int>)
+        /// A backup's item line, with its storage-order key for the tally.
+        case backupItem(Result<Table.PreparedWrite, Error>, key: [UInt8], line: Int, range: Range<Int>)
+        /// A line that stops the load (a backup line breaking the backup's rules).
+        case fatal(Error)
         case barrier(Barrier, line: Int, range: Range<Int>)
         case control(name: String, line: Int, range: Range<Int>)
     }
@@ -183,12 +193,16 @@ public final class Loader {
         let table = self.table
         let builder = self.builder
         let name = source.name
+        let rules = backupRules
         inputNames.append(name)
         try ParallelLineProcessor.run(
             source: source, threads: options.threads,
             makeWorker: {
-                let decoder = ItemDecoder(spelling: .auto)
-                return { block in Self.parse(block, decoder: decoder, builder: builder, table: table) }
+                let decoder = ItemDecoder(spelling: rules == nil ? .auto : .typed)
+                return { block in
+                    rules.map { Self.parseBackup(block, rules: $0, decoder: decoder, builder: builder, table: table, source: name) }
+                        ?? Self.parse(block, decoder: decoder, builder: builder, table: table)
+                }
             },
             consume: { (block: ParsedBlock) in
                 try consume(block, source: name)
@@ -219,8 +233,10 @@ public final class Loader {
                     case DeleteRecord.controlName:
                         let key = try DeleteRecord.key(from: body)
                         result.entries.append(.write(Result { try table.prepare(.delete(key: key, condition: try builder.condition(for: key))) }, line: number, range: range))
-                    case TableBackup.headerName, TableBackup.trailerName:
+                    case TableBackup.trailerName:
                         result.entries.append(.control(name: name, line: number, range: range))
+                    case TableBackup.headerName:
+                        result.entries.append(.write(.failure(LoadError.headerInsideStream), line: number, range: range))
                     default:
                         // ferry:reject, ferry:checkpoint: lines of Ferry's own files, not
                         // records; counted as rejects so no input line goes unaccounted.
@@ -229,6 +245,40 @@ public final class Loader {
                 }
             } catch {
                 result.entries.append(.write(.failure(error), line: number, range: range))
+            }
+        }
+        return result
+    }
+
+    /// A backup's lines: line 1 is its header (checked before the load began), the
+    /// others items or the trailer under `BackupLineRules`; a line breaking them stops
+    /// the load.
+    static func parseBackup(_ block: LineBlock, rules: BackupLineRules, decoder: ItemDecoder, builder: OperationBuilder,
+                            table: Table, source: String) -> ParsedBlock {
+        var result = ParsedBlock()
+        result.bytes = Array(block.bytes)
+        result.firstLine = block.firstLine
+        if let line = block.overlongLine {
+            result.entries.append(.fatal(BackupError.badItem(source, line: line, reason: "line is longer than the limit of \(LineReader.defaultMaxLineLength) bytes")))
+            return result
+        }
+        let base = block.bytes.baseAddress
+        block.forEachLine { line, number in
+            let start = base.map { line.baseAddress! - $0 } ?? 0
+            let range = start..<(start + line.count)
+            if number == 1 {
+                result.entries.append(.control(name: TableBackup.headerName, line: number, range: range))
+                return
+            }
+            do {
+                switch try rules.check(line, decoder: decoder) {
+                case let .item(item, key):
+                    result.entries.append(.backupItem(Result { try table.prepare(try builder.operation(for: item)) }, key: key, line: number, range: range))
+                case .trailer:
+                    result.entries.append(.control(name: TableBackup.trailerName, line: number, range: range))
+                }
+            } catch {
+                result.entries.append(.fatal(BackupError.badItem(source, line: number, reason: rejectReason(error))))
             }
         }
         return result
@@ -259,13 +309,18 @@ public final class Loader {
         for entry in block.entries {
             lineCount += 1
             switch entry {
+            case let .fatal(error):
+                stopped = true
+                throw error
+            case let .backupItem(result, key, line, range):
+                summary.read += 1
+                do { try block.bytes[range].withUnsafeBytes { try backupTally?.addItem($0, key: key, number: line) } } catch {
+                    stopped = true
+                    throw error
+                }
+                pending.append(Pending(write: result, line: line, record: block.bytes[range], source: source))
             case let .write(result, line, range):
                 summary.read += 1
-                if backup.active {
-                    block.bytes[range].withUnsafeBytes { backup.crc.update($0) }
-                    withUnsafeBytes(of: UInt8(0x0A)) { backup.crc.update($0) }
-                    backup.items += 1
-                }
                 if !sawBarrier && state.sources.isEmpty && state.lines > 0 {
                     if lineCount == state.lines { try checkInput(endingAt: streamOffset + range.upperBound) }
                     if lineCount <= state.lines {
@@ -284,12 +339,15 @@ public final class Loader {
                 }
                 sawBarrier = true
                 try reachBarrier(barrier, at: source, line: line, record: block.bytes[range])
-            case let .control(name, _, range):
+            case let .control(name, line, range):
                 summary.controls += 1
-                // A backup fed to ferry-load: its trailer is checked at the end.
-                if name == TableBackup.headerName { backup.active = true }
-                if name == TableBackup.trailerName {
-                    backup.trailer = (try? JSONValue.parse(Array(block.bytes[range])))?[name] ?? .null
+                // A backup's trailer is checked at the end.
+                if name == TableBackup.trailerName, backupTally != nil {
+                    let body = (try? JSONValue.parse(Array(block.bytes[range])))?[name] ?? .null
+                    do { try backupTally?.addTrailer(body, number: line) } catch {
+                        stopped = true
+                        throw error
+                    }
                 }
             }
             if !sawBarrier && pending.count >= options.groupRecords { try commit() }
@@ -459,11 +517,13 @@ public final class Loader {
         return summary
     }
 
-    /// For a backup stream: throws unless the trailer was read and matches the item lines.
-    public func checkBackupTrailer(source: String) throws {
-        guard backup.active else { return }
-        try TableBackup.checkTrailer(backup.trailer, items: backup.items, crc: backup.crc.value, source: source)
+    /// For a backup stream: throws unless the trailer was read and matches the lines.
+    public func checkBackupTrailer() throws {
+        try backupTally?.finish()
     }
+
+    /// Item lines of a backup stream (0 for other streams).
+    public var backupItems: Int { backupTally?.items ?? 0 }
 }
 
 public enum LoadError: Error, CustomStringConvertible {
@@ -477,6 +537,7 @@ public enum LoadError: Error, CustomStringConvertible {
     case inputChanged(expected: InputIdentity, actual: InputIdentity, lines: Int)
     case inputShorter(expected: InputIdentity?, lines: Int, read: Int)
     case notARecord(String)
+    case headerInsideStream
 
     public var description: String {
         switch self {
@@ -500,6 +561,8 @@ public enum LoadError: Error, CustomStringConvertible {
             if expected.bytes != actual.bytes { differs.append("line \(lines) ends at byte \(actual.bytes), not \(expected.bytes)") }
             if expected.headBytes != actual.headBytes || expected.headCRC != actual.headCRC { differs.append("its first \(expected.headBytes) bytes differ") }
             return "the checkpoint's \(lines) committed lines were counted on other input (\(differs.joined(separator: "; "))); nothing was loaded: to load this input from its first line, use a new --checkpoint file"
+        case .headerInsideStream:
+            return "a ferry:backup header is only valid as the first line of a backup loaded alone"
         case let .notARecord(name):
             return name == "ferry:reject" ? "a ferry:reject line is not a record: fix the line in its \"record\" member and load that"
                 : "a \(name) line is not a record"

@@ -36,7 +36,7 @@ public final class SourceCatalog {
 
     private func store() throws -> ObjectStore {
         if let openedStore { return openedStore }
-        let store = try ObjectStore(dataFolder: dataFolder)
+        let store = try ObjectStore(dataFolder: dataFolder, create: false)
         openedStore = store
         return store
     }

@@ -71,3 +71,12 @@ enum ItemKeys {
         return out
     }
 }
+
+/// The order a table stores (and scans, exports and backs up) its items in, for checks
+/// of streams that must be in it (backups, docs/backup-format.md).
+public enum StorageOrder {
+    /// The item's key as the table orders it; nil when the item lacks a key attribute.
+    public static func key(of item: Item, schema: KeySchema) -> [UInt8]? {
+        ItemKeys.key(ItemKeys.tableKeyspace, schema, of: item)
+    }
+}

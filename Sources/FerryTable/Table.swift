@@ -274,24 +274,8 @@ public final class Table: @unchecked Sendable {
         }
     }
 
-    /// An item whose index key attribute has the wrong type, or an empty string or
-    /// binary, is refused, as DynamoDB does.
-    private func checkIndexKeys(_ item: Item) throws {
-        for index in description.indexes {
-            for attribute in index.keySchema.attributes {
-                guard let value = item[attribute.name] else { continue }
-                if value.typeName != attribute.type.rawValue {
-                    throw DynamoDBError.invalidParameter("Type mismatch for Index Key \(attribute.name) Expected: \(attribute.type.rawValue) Actual: \(value.typeName) IndexName: \(index.name)")
-                }
-                if case let .s(s) = value, s.isEmpty { throw emptyIndexKey(index, attribute) }
-                if case let .b(b) = value, b.isEmpty { throw emptyIndexKey(index, attribute) }
-            }
-        }
-    }
+    private func checkIndexKeys(_ item: Item) throws { try description.checkIndexKeys(of: item) }
 
-    private func emptyIndexKey(_ index: TableDescription.Index, _ attribute: KeyAttribute) -> DynamoDBError {
-        DynamoDBError.validation("One or more parameter values are not valid. A value specified for a secondary index key is not supported. The AttributeValue for a key attribute cannot contain an empty string value. IndexName: \(index.name), IndexKey: \(attribute.name)")
-    }
 
     /// The changes and count deltas that take the item at `key` from `old` to `new`,
     /// its index entries included.

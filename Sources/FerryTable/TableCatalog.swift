@@ -7,19 +7,41 @@ import FerryValues
 /// there with its description or not there at all.
 public final class TableCatalog: @unchecked Sendable {
     public let path: String
-    let folder: Directory
+    /// `<data>/tables`; nil only for a read-only catalog of a data folder without tables.
+    private let existingFolder: Directory?
     public var syncPolicy: WriteAheadLog.SyncPolicy = .always
     public var flushThreshold = 64 << 20
 
-    /// Working folders (a table being created or deleted) start with this, which no
-    /// table name can: listings skip them.
+    /// Working folders (a table being created, restored, deleted or replaced) start with
+    /// this, which no table name can: listings skip them. Their names are
+    /// `~<kind>-<pid>-<random>` and hold no table name (a table name may be 255 bytes,
+    /// the most a file name can be); the table.json inside says which table it is.
     static let workPrefix = "~"
 
-    public init(dataFolder: String) throws {
-        let data = try Directory.createFollowingLinks(dataFolder)
-        folder = try data.subdirectory("tables", create: true)!
-        path = folder.path
-        removeStaleWork()
+    /// Opens the tables of `dataFolder`. With `create` (commands that write) the data
+    /// folder and its `tables` folder are made when missing; without it (commands that
+    /// only read) a missing data folder is an error, so a mistyped `--data` or
+    /// `FERRY_DATA` is reported instead of read as an empty store, and nothing is made.
+    public init(dataFolder: String, create: Bool = true) throws {
+        if create {
+            let data = try Directory.createFollowingLinks(dataFolder)
+            existingFolder = try data.subdirectory("tables", create: true)!
+        } else {
+            guard let data = try Directory.open(dataFolder, followLinks: true) else {
+                throw IOError.noDataFolder(path: dataFolder)
+            }
+            existingFolder = try data.subdirectory("tables")
+        }
+        path = existingFolder?.path ?? dataFolder + "/tables"
+        recoverWork()
+    }
+
+    /// The tables folder, for changes (a catalog that may write always has one).
+    var folder: Directory {
+        get throws {
+            guard let existingFolder else { throw IOError.noDataFolder(path: path) }
+            return existingFolder
+        }
     }
 
     // MARK: Names
@@ -43,13 +65,14 @@ public final class TableCatalog: @unchecked Sendable {
 
     /// Table names in order (ListTables orders them by their UTF-8 bytes).
     public func names() throws -> [String] {
-        try folder.entries().filter { $0.kind == .directory && (try? Self.validateName($0.name)) != nil }
+        guard let existingFolder else { return [] }
+        return try existingFolder.entries().filter { $0.kind == .directory && (try? Self.validateName($0.name)) != nil }
             .map(\.name).sorted { Array($0.utf8).lexicographicallyPrecedes(Array($1.utf8)) }
     }
 
     private func tableFolder(_ name: String) throws -> Directory {
         try Self.validateName(name)
-        guard let sub = try folder.subdirectory(name), try TableDescription.read(sub) != nil else {
+        guard let sub = try existingFolder?.subdirectory(name), try TableDescription.read(sub) != nil else {
             throw DynamoDBError.tableNotFound(name)
         }
         return sub
@@ -67,10 +90,11 @@ public final class TableCatalog: @unchecked Sendable {
     @discardableResult
     public func create(_ description: TableDescription) throws -> TableDescription {
         try Self.validate(description)
+        let folder = try self.folder
         if try folder.subdirectory(description.name) != nil {
             throw DynamoDBError(.resourceInUse, "Table already exists: \(description.name)")
         }
-        let work = "\(Self.workPrefix)creating-\(description.name)-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
+        let work = Self.workName("creating")
         guard let sub = try folder.subdirectory(work, create: true) else {
             throw IOError.openFailed(path: folder.child(work), errno: ENOENT)
         }
@@ -88,6 +112,11 @@ public final class TableCatalog: @unchecked Sendable {
         return description
     }
 
+    /// `~<kind>-<pid>-<random>`: the pid tells a later command whether its maker is alive.
+    static func workName(_ kind: String) -> String {
+        "\(workPrefix)\(kind)-\(getpid())-\(String(UInt32.random(in: 0...UInt32.max), radix: 36))"
+    }
+
     // MARK: Tables built out of sight (restores)
 
     /// Creates `description`'s table in a work folder no listing shows, opened for
@@ -95,8 +124,9 @@ public final class TableCatalog: @unchecked Sendable {
     /// restore that fails or is killed leaves no table.
     public func createHidden(_ description: TableDescription, program: String) throws -> (work: String, table: Table) {
         try Self.validate(description)
-        removeStaleWork()
-        let work = "\(Self.workPrefix)restoring-\(description.name)-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
+        let folder = try self.folder
+        recoverWork()
+        let work = Self.workName("restoring")
         guard let sub = try folder.subdirectory(work, create: true) else {
             throw IOError.openFailed(path: folder.child(work), errno: ENOENT)
         }
@@ -111,39 +141,90 @@ public final class TableCatalog: @unchecked Sendable {
     }
 
     /// Renames a closed hidden table to `name`. An existing table is refused, or with
-    /// `replace` moved aside under its lock (no writer may hold it) and removed after.
+    /// `replace` swapped out under its lock (no writer may hold it) and removed after.
+    ///
+    /// Every intermediate state recovers to the old table or the new one, whole
+    /// (docs/table-storage.md, "Replacing a table"): the swap is one renameat2
+    /// RENAME_EXCHANGE where the file system has it; elsewhere the old table is first
+    /// renamed to `~replaced-…`, which `recoverWork` renames back if the new one never
+    /// took its name.
     public func publish(_ work: String, as name: String, replace: Bool, program: String) throws {
-        var retired: String? = nil
-        if let existing = try folder.subdirectory(name) {
-            guard replace else { throw DynamoDBError(.resourceInUse, "Table already exists: \(name)") }
-            let lock: TableLock
-            do { lock = try TableLock(table: name, folder: existing.path, program: program) } catch let e as TableLock.LockError {
-                throw DynamoDBError(.resourceInUse, "Attempt to change a resource which is still in use: \(e)")
+        let folder = try self.folder
+        guard let existing = try folder.subdirectory(name) else {
+            do { try folder.rename(work, to: name) } catch let IOError.failed(_, _, code) where code == EEXIST || code == ENOTEMPTY {
+                throw DynamoDBError(.resourceInUse, "Table already exists: \(name)")
             }
-            let aside = "\(Self.workPrefix)deleting-\(name)-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
-            try folder.rename(name, to: aside)
-            _ = lock
-            retired = aside
+            try folder.sync()
+            return
         }
-        try folder.rename(work, to: name)
+        guard replace else { throw DynamoDBError(.resourceInUse, "Table already exists: \(name)") }
+        let lock: TableLock
+        do { lock = try TableLock(table: name, folder: existing.path, program: program) } catch let e as TableLock.LockError {
+            throw DynamoDBError(.resourceInUse, "Attempt to change a resource which is still in use: \(e)")
+        }
+        defer { lock.release() }
+        let retired: String
+        if try folder.exchange(work, name) {
+            retired = work           // now holds the old table
+        } else {
+            retired = Self.workName("replaced")
+            try folder.rename(name, to: retired)
+            try folder.sync()
+            try folder.rename(work, to: name)
+        }
         try folder.sync()
-        if let retired { try? folder.removeTree(retired) }
+        try? folder.removeTree(retired)
     }
 
     /// Removes a hidden table that will not be published.
     public func discard(_ work: String) {
-        try? folder.removeTree(work)
+        try? existingFolder?.removeTree(work)
     }
 
-    /// Work folders left by processes that died (kill -9 in a create, restore or
-    /// delete): named `~<kind>-<table>-<pid>-<random>`, removed when the pid is gone.
-    func removeStaleWork() {
-        guard let entries = try? folder.entries() else { return }
-        for (name, kind) in entries where kind == .directory && name.hasPrefix(Self.workPrefix) {
+    /// Finishes what processes that died left in work folders (kill -9 in a create,
+    /// restore, delete or replace), once their pid is gone: a replaced table whose name
+    /// is free again is renamed back (the replace never finished); every other work
+    /// folder is removed. Runs whenever a catalog opens.
+    func recoverWork() {
+        guard let folder = existingFolder, let entries = try? folder.entries() else { return }
+        let work = entries.filter { $0.kind == .directory && $0.name.hasPrefix(Self.workPrefix) }.map(\.name)
+        func dead(_ name: String) -> Bool {
             let parts = name.split(separator: "-")
-            guard parts.count >= 4, let pid = Int32(parts[parts.count - 2]) else { continue }
-            if kill(pid, 0) != 0 && errno == ESRCH { try? folder.removeTree(name) }
+            guard parts.count >= 3, let pid = Int32(parts[parts.count - 2]) else { return false }
+            return kill(pid, 0) != 0 && errno == ESRCH
         }
+        // Replaced tables first, so the name they give back is not taken meanwhile.
+        for name in work where dead(name) && (name.hasPrefix("~replaced-") || isOldStyleReplaced(name, among: work)) {
+            guard let sub = try? folder.subdirectory(name) else { continue }
+            let read: TableDescription?
+            do { read = try TableDescription.read(sub) } catch { continue }   // damaged: leave it for a person
+            guard let description = read else {
+                // Its table.json is gone: its removal had begun, which starts only once
+                // the new table has the name.
+                try? folder.removeTree(name)
+                continue
+            }
+            guard let taken = try? folder.status(description.name) != nil else { continue }
+            if taken {
+                try? folder.removeTree(name)
+            } else if (try? folder.rename(name, to: description.name)) != nil {
+                try? folder.sync()
+            }
+        }
+        for name in work where dead(name) && !name.hasPrefix("~replaced-") {
+            try? folder.removeTree(name)
+        }
+    }
+
+    /// Ferry before 2026-12 moved a replaced table aside as `~deleting-<name>-<pid>-<n>`,
+    /// like a deleted one; beside a `~restoring-<name>-…` folder and with `<name>` gone,
+    /// it is a replace that was cut short.
+    private func isOldStyleReplaced(_ name: String, among work: [String]) -> Bool {
+        guard name.hasPrefix("~deleting-") else { return false }
+        let parts = name.split(separator: "-")
+        guard parts.count >= 4 else { return false }
+        let table = parts[1..<(parts.count - 2)].joined(separator: "-")
+        return work.contains { $0.hasPrefix("~restoring-\(table)-") }
     }
 
     /// CreateTable's checks on keys, attribute definitions and indexes, with DynamoDB's
@@ -224,6 +305,7 @@ public final class TableCatalog: @unchecked Sendable {
     /// Deletes a table no process is writing; returns its description and last counts.
     public func delete(_ name: String, program: String) throws -> (TableDescription, StoreStats) {
         let sub = try tableFolder(name)
+        let folder = try self.folder
         let lock: TableLock
         do { lock = try TableLock(table: name, folder: sub.path, program: program) } catch let e as TableLock.LockError {
             throw DynamoDBError(.resourceInUse, "Attempt to change a resource which is still in use: \(e)")
@@ -233,7 +315,7 @@ public final class TableCatalog: @unchecked Sendable {
             throw DynamoDBError.validation("Resource cannot be deleted as it is currently protected against deletion. Disable deletion protection first.")
         }
         let stats = try TableStore.readSnapshot(folder: sub.path).stats
-        let work = "\(Self.workPrefix)deleting-\(name)-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
+        let work = Self.workName("deleting")
         try folder.rename(name, to: work)
         try folder.sync()
         lock.release()

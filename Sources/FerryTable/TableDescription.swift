@@ -163,60 +163,136 @@ public struct TableDescription: Sendable, Equatable {
         return "\(ms / 1000)." + String(repeating: "0", count: 3 - String(frac).count) + String(frac)
     }
 
-    /// Reads the stored form back (the shape `json(counts: nil)` writes).
-    public init(json: JSONValue, path: String) throws {
-        func fail(_ what: String) -> Error { TableFileError.invalid(path: path, reason: what) }
-        func keySchema(_ v: JSONValue?) throws -> KeySchema {
-            guard let list = v?.arrayValue, !list.isEmpty else { throw fail("KeySchema") }
-            var attributes: [KeyAttribute] = []
-            for entry in list {
-                guard let name = entry["AttributeName"]?.stringValue else { throw fail("KeySchema") }
-                attributes.append(KeyAttribute(name: name, type: .s))
+    /// Reads the stored form back (the shape `json(counts: nil)` writes), strictly: every
+    /// member must have its type and a valid value, and no unknown member may be there,
+    /// so a damaged or tampered file is refused naming the member (`fields` prefixes
+    /// their paths, e.g. `table` in a backup header). Then CreateTable's checks.
+    public init(json: JSONValue, path: String, fields prefix: String = "") throws {
+        do {
+            try self.init(strict: json, prefix: prefix)
+        } catch let error as JSONFieldError {
+            throw TableFileError.invalid(path: path, reason: "\(error)")
+        } catch let error as DynamoDBError {
+            throw TableFileError.invalid(path: path, reason: prefix.isEmpty ? error.message : "\(prefix): \(error.message)")
+        }
+    }
+
+    private init(strict json: JSONValue, prefix: String) throws {
+        var top = try JSONFields(json, path: prefix)
+        func keySchema(_ list: [JSONValue], _ path: String) throws -> [String] {
+            guard (1...2).contains(list.count) else { throw JSONFieldError(path: path, problem: "has \(list.count) keys, not 1 (HASH) or 2 (HASH, RANGE)") }
+            return try list.enumerated().map { i, entry in
+                var f = try JSONFields(entry, path: "\(path)[\(i)]")
+                let name = try f.string("AttributeName")
+                if name.isEmpty { throw f.error("AttributeName", "is empty") }
+                let type = try f.choice("KeyType", ["HASH", "RANGE"])
+                if type != (i == 0 ? "HASH" : "RANGE") { throw f.error("KeyType", "is \(type) where \(i == 0 ? "HASH" : "RANGE") must be") }
+                try f.finish()
+                return name
+            }
+        }
+        func throughput(_ value: JSONValue?, _ path: String) throws -> Throughput {
+            var f = try JSONFields(value, path: path)
+            var t = Throughput(read: try f.int("ReadCapacityUnits"), write: try f.int("WriteCapacityUnits"))
+            t.decreasesToday = try f.optionalInt("NumberOfDecreasesToday") ?? 0
+            t.lastIncrease = try f.optionalSeconds("LastIncreaseDateTime")
+            t.lastDecrease = try f.optionalSeconds("LastDecreaseDateTime")
+            try f.finish()
+            return t
+        }
+        let name = try top.string("TableName")
+        let definitionList = try top.array("AttributeDefinitions")
+        var definitions: [KeyAttribute] = []
+        for (i, entry) in definitionList.enumerated() {
+            var f = try JSONFields(entry, path: top.child("AttributeDefinitions") + "[\(i)]")
+            let attribute = try f.string("AttributeName")
+            let type = try f.choice("AttributeType", ["S", "N", "B"])
+            try f.finish()
+            definitions.append(KeyAttribute(name: attribute, type: KeyType(rawValue: type) ?? .s))
+        }
+        func typed(_ names: [String], _ path: String) throws -> KeySchema {
+            let attributes = try names.map { n -> KeyAttribute in
+                guard let d = definitions.first(where: { $0.name == n }) else {
+                    throw JSONFieldError(path: path, problem: "names \(n), which AttributeDefinitions does not define")
+                }
+                return d
             }
             return KeySchema(partition: attributes[0], sort: attributes.count > 1 ? attributes[1] : nil)
         }
-        guard let name = json["TableName"]?.stringValue else { throw fail("TableName") }
-        var definitions: [KeyAttribute] = []
-        for d in json["AttributeDefinitions"]?.arrayValue ?? [] {
-            guard let n = d["AttributeName"]?.stringValue, let t = d["AttributeType"]?.stringValue.flatMap(KeyType.init(rawValue:)) else {
-                throw fail("AttributeDefinitions")
-            }
-            definitions.append(KeyAttribute(name: n, type: t))
-        }
-        func typed(_ k: KeySchema) throws -> KeySchema {
-            func type(_ a: KeyAttribute) throws -> KeyAttribute {
-                guard let d = definitions.first(where: { $0.name == a.name }) else { throw fail("no definition for \(a.name)") }
-                return d
-            }
-            return KeySchema(partition: try type(k.partition), sort: try k.sort.map(type))
-        }
-        func throughput(_ v: JSONValue?) -> Throughput {
-            var t = Throughput(read: Int(v?["ReadCapacityUnits"]?.numberText ?? "0") ?? 0,
-                               write: Int(v?["WriteCapacityUnits"]?.numberText ?? "0") ?? 0)
-            t.decreasesToday = Int(v?["NumberOfDecreasesToday"]?.numberText ?? "0") ?? 0
-            t.lastIncrease = v?["LastIncreaseDateTime"]?.numberText.flatMap(Double.init)
-            t.lastDecrease = v?["LastDecreaseDateTime"]?.numberText.flatMap(Double.init)
-            return t
+        let tableKeys = try typed(try keySchema(try top.array("KeySchema"), top.child("KeySchema")), top.child("KeySchema"))
+        _ = try top.optionalString("TableStatus")
+        let created = try top.optionalSeconds("CreationDateTime") ?? 0
+        let provisioned = try throughput(top.value("ProvisionedThroughput"), top.child("ProvisionedThroughput"))
+        _ = try top.optionalString("TableArn")      // derived from the name; never read back
+        let tableId = try top.optionalString("TableId") ?? ""
+        var billing = BillingMode.provisioned
+        var payPerRequestSince: Double? = nil
+        if let summary = top.value("BillingModeSummary") {
+            var f = try JSONFields(summary, path: top.child("BillingModeSummary"))
+            billing = BillingMode(rawValue: try f.choice("BillingMode", ["PROVISIONED", "PAY_PER_REQUEST"])) ?? .provisioned
+            payPerRequestSince = try f.optionalSeconds("LastUpdateToPayPerRequestDateTime")
+            try f.finish()
         }
         var indexes: [Index] = []
+        var keyspaces: Set<UInt8> = []
         for (key, global) in [("LocalSecondaryIndexes", false), ("GlobalSecondaryIndexes", true)] {
-            for entry in json[key]?.arrayValue ?? [] {
-                guard let indexName = entry["IndexName"]?.stringValue,
-                      let kind = entry["Projection"]?["ProjectionType"]?.stringValue.flatMap(Projection.Kind.init(rawValue:)),
-                      let keyspace = entry["FerryKeyspace"]?.numberText.flatMap(UInt8.init) else { throw fail(key) }
-                let nonKey = entry["Projection"]?["NonKeyAttributes"]?.arrayValue?.compactMap(\.stringValue) ?? []
-                indexes.append(Index(name: indexName, isGlobal: global, keySchema: try typed(keySchema(entry["KeySchema"])),
+            guard let list = try top.optionalArray(key) else { continue }
+            if list.isEmpty { throw top.error(key, "is an empty list") }
+            for (i, entry) in list.enumerated() {
+                var f = try JSONFields(entry, path: top.child(key) + "[\(i)]")
+                let indexName = try f.string("IndexName")
+                let keys = try typed(try keySchema(try f.array("KeySchema"), f.child("KeySchema")), f.child("KeySchema"))
+                var p = try JSONFields(f.value("Projection"), path: f.child("Projection"))
+                let kind = Projection.Kind(rawValue: try p.choice("ProjectionType", ["ALL", "KEYS_ONLY", "INCLUDE"])) ?? .all
+                var nonKey: [String] = []
+                if let names = try p.optionalArray("NonKeyAttributes") {
+                    nonKey = try names.enumerated().map { j, v in
+                        guard let text = v.stringValue, !text.isEmpty else { throw p.error("NonKeyAttributes[\(j)]", "is not a name") }
+                        return text
+                    }
+                }
+                try p.finish()
+                var indexThroughput: Throughput? = nil
+                if global {
+                    _ = try f.optionalString("IndexStatus")
+                    indexThroughput = try throughput(f.value("ProvisionedThroughput"), f.child("ProvisionedThroughput"))
+                }
+                // 0 is the table's own key space and 255 the loader's records.
+                let keyspace = UInt8(try f.int("FerryKeyspace", in: 1...254))
+                if !keyspaces.insert(keyspace).inserted { throw f.error("FerryKeyspace", "is \(keyspace), which another index has") }
+                _ = try f.optionalString("IndexArn")
+                try f.finish()
+                indexes.append(Index(name: indexName, isGlobal: global, keySchema: keys,
                                      projection: Projection(kind: kind, nonKeyAttributes: nonKey),
-                                     throughput: global ? throughput(entry["ProvisionedThroughput"]) : nil, keyspace: keyspace))
+                                     throughput: indexThroughput, keyspace: keyspace))
             }
         }
-        let billing = json["BillingModeSummary"]?["BillingMode"]?.stringValue.flatMap(BillingMode.init(rawValue:)) ?? .provisioned
-        self.init(name: name, keySchema: try typed(keySchema(json["KeySchema"])), attributeDefinitions: definitions,
-                  billingMode: billing, throughput: throughput(json["ProvisionedThroughput"]), indexes: indexes,
-                  created: json["CreationDateTime"]?.numberText.flatMap(Double.init) ?? 0,
-                  tableId: json["TableId"]?.stringValue ?? "")
-        payPerRequestSince = json["BillingModeSummary"]?["LastUpdateToPayPerRequestDateTime"]?.numberText.flatMap(Double.init)
-        deletionProtection = json["DeletionProtectionEnabled"]?.boolValue ?? false
+        let protection = try top.optionalBool("DeletionProtectionEnabled") ?? false
+        try top.finish()
+        self.init(name: name, keySchema: tableKeys, attributeDefinitions: definitions, billingMode: billing,
+                  throughput: provisioned, indexes: indexes, created: created, tableId: tableId)
+        self.payPerRequestSince = payPerRequestSince
+        deletionProtection = protection
+        try TableCatalog.validate(self)
+    }
+
+    /// An item whose index key attribute has the wrong type, or an empty string or
+    /// binary, is refused, as DynamoDB does.
+    public func checkIndexKeys(of item: Item) throws {
+        for index in indexes {
+            for attribute in index.keySchema.attributes {
+                guard let value = item[attribute.name] else { continue }
+                if value.typeName != attribute.type.rawValue {
+                    throw DynamoDBError.invalidParameter("Type mismatch for Index Key \(attribute.name) Expected: \(attribute.type.rawValue) Actual: \(value.typeName) IndexName: \(index.name)")
+                }
+                if case let .s(s) = value, s.isEmpty { throw emptyIndexKey(index, attribute) }
+                if case let .b(b) = value, b.isEmpty { throw emptyIndexKey(index, attribute) }
+            }
+        }
+    }
+
+    private func emptyIndexKey(_ index: Index, _ attribute: KeyAttribute) -> DynamoDBError {
+        DynamoDBError.validation("One or more parameter values are not valid. A value specified for a secondary index key is not supported. The AttributeValue for a key attribute cannot contain an empty string value. IndexName: \(index.name), IndexKey: \(attribute.name)")
     }
 
     static let fileName = "table.json"

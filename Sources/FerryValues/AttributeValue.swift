@@ -62,8 +62,9 @@ public struct AttributeMap: Sendable, Equatable {
 
     public init() { entries = [] }
 
-    /// Pairs whose names are known to be unique (the decoders check as they read).
-    init(uniqueEntries: [(name: String, value: AttributeValue)]) { entries = uniqueEntries }
+    /// Pairs whose names are known to be unique (the decoders check as they read; a CSV
+    /// header is checked once): no search per name, so wide items build in linear time.
+    public init(uniqueEntries: [(name: String, value: AttributeValue)]) { entries = uniqueEntries }
 
     /// Builds a map from pairs; a repeated name keeps the last value.
     public init(_ pairs: [(String, AttributeValue)]) {

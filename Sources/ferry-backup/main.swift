@@ -40,7 +40,7 @@ CommandLineTool.main(spec) { args in
     }
     let level = Int32(try args.int("--level", default: 6, range: 1...9))
     let destination = expandTimePattern(out)
-    let table = try TableCatalog(dataFolder: dataFolder).openForReading(tableName)
+    let table = try TableCatalog(dataFolder: dataFolder, create: false).openForReading(tableName)
     let target = try OutputTarget(destination, gzip: true, level: level, gzipThreads: threads, dataFolder: dataFolder)
     do {
         let count = try TableBackup.write(table, into: target.sink)

@@ -60,7 +60,7 @@ CommandLineTool.main(spec) { args in
         throw UsageError.other("\(error)")
     }
     let dataFolder = DataFolder.resolve(args)
-    let table = try TableCatalog(dataFolder: dataFolder).openForReading(tableName)
+    let table = try TableCatalog(dataFolder: dataFolder, create: false).openForReading(tableName)
     let exporter = TableExporter(table: table, options: options)
 
     if let to = args.value("--to") {

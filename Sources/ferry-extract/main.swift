@@ -20,6 +20,7 @@ let spec = CommandSpec(
         OptionSpec("--header", value: "<a,b,c>", help: "CSV: the column names (the first line is then data)."),
         OptionSpec("--delimiter", value: "<d>", help: "CSV: one of , ; : | tab space (default ,)."),
         OptionSpec("--types", value: "<a:N,b:BOOL>", help: "CSV: columns that are not strings: N, B (base64), BOOL, NULL."),
+        OptionSpec("--encoding", value: "<enc>", help: "utf-8 (default), latin1 or cp1252: how the objects' text is encoded (converted to UTF-8 exactly; Excel often writes cp1252)."),
         OptionSpec("--rejects", value: "<file>", help: "Write rejected records here as ferry:reject lines (default: report on stderr)."),
         OptionSpec("--max-errors", value: "<n>", help: "Stop with status 1 after more than <n> rejected records."),
         .threads, .progress, .data,
@@ -63,6 +64,10 @@ CommandLineTool.main(spec) { args in
     if let types = args.value("--types") {
         do { options.csv.types = try CSVOptions.parseTypes(types) } catch { throw UsageError.other("\(error)") }
     }
+    guard let encoding = TextEncodingSource.Encoding(rawValue: try args.choice("--encoding", TextEncodingSource.Encoding.allCases.map(\.rawValue), default: "utf-8")) else {
+        throw UsageError.other("unknown --encoding")
+    }
+    options.encoding = encoding
     if let resume = args.value("--resume") { options.resume = try CheckpointState.read(path: resume) }
     let maxErrors = args.value("--max-errors") == nil ? nil : try args.int("--max-errors", default: 0)
 
@@ -73,6 +78,7 @@ CommandLineTool.main(spec) { args in
     let extractor = Extractor(catalog: SourceCatalog(dataFolder: DataFolder.resolve(args)), output: output, rejects: rejects,
                               options: options, report: { console.error($0) },
                               onProgress: { progress.add(items: $0, bytes: $1) })
+    extractor.warn = { console.warning($0) }
     progress.begin()
     defer { progress.finish() }
     try extractor.run(args.positionals)

@@ -53,6 +53,17 @@ func plainFileSize(_ path: String) -> Int? {
     return Int(st.st_size)
 }
 
+/// Whether a stream line asks for the table: anything but blank lines and barriers of no
+/// records (an extract writes one where each object starts, and one at the end of an
+/// object that gave none). A barrier past records does: the table must then show them.
+func isRecordLine(_ line: UnsafeRawBufferPointer) -> Bool {
+    if line.allSatisfy({ $0 == 0x20 || $0 == 0x09 }) { return false }
+    guard line.starts(with: Array(#"{"ferry:barrier""#.utf8)),
+          let json = try? JSONValue.parse(line), let body = json[Barrier.controlName],
+          let barrier = try? Barrier(body: body) else { return true }
+    return barrier.records > 0
+}
+
 /// `pk:S,sk:N` as a CreateTable request.
 func createRequest(_ table: String, _ keyText: String) throws -> JSONValue {
     let parts = keyText.split(separator: ",").map { $0.split(separator: ":").map(String.init) }
@@ -97,12 +108,40 @@ CommandLineTool.main(spec) { args in
 
     let dataFolder = DataFolder.resolve(args)
     let catalog = try TableCatalog(dataFolder: dataFolder)
-    if try !catalog.names().contains(tableName) {
-        guard let key = args.value("--create") else {
-            console.error("table '\(tableName)' does not exist; create it with 'ferry-table create-table --table-name \(tableName) ...' or pass --create 'pk:S[,sk:N]'")
-            return .failure
+    try TableCatalog.validateName(tableName)
+    let exists = try catalog.names().contains(tableName)
+    if !exists && args.value("--create") == nil {
+        console.error("table '\(tableName)' does not exist; create it with 'ferry-table create-table --table-name \(tableName) ...' or pass --create 'pk:S[,sk:N]'")
+        return .failure
+    }
+    let createKey = try args.value("--create").map { ($0, try createRequest(tableName, $0)) }
+
+    // The first input is looked at before anything is written: a backup is held to a
+    // backup's rules (those of ferry-backup --verify), and --create waits for a record.
+    // A read error here (a damaged gzip) is the load's failure, reported after its summary.
+    var first: PeekingSource? = nil
+    var backupHeader: TableBackup.Header? = nil
+    var inputFailure: Error? = nil
+    do {
+        let input = PeekingSource(try InputDecoding.open(path: files[0]))
+        first = input
+        if try input.prefix(15) == Array(#"{"ferry:backup""#.utf8) {
+            backupHeader = try input.firstLine().withUnsafeBytes { try TableBackup.header($0, source: files[0]) }
+            if files.count > 1 { throw UsageError.other("a backup is loaded alone: give \(files[0]) only") }
         }
-        _ = try DynamoDBService(catalog: catalog, program: "ferry-load").call("CreateTable", try createRequest(tableName, key))
+        if !exists, files.count == 1, try !input.anyLine(readingAhead: 16 << 20, isRecordLine) {
+            // A stream without a single record (an extract that failed before its first) makes no table.
+            console.note("no records in the input: table '\(tableName)' was not created")
+            return .ok
+        }
+    } catch let error as IOError {
+        inputFailure = error
+    } catch let error as GzipError {
+        inputFailure = error
+    }
+    if !exists, let (key, request) = createKey {
+        if let inputFailure { throw inputFailure }   // nothing read, so no table
+        _ = try DynamoDBService(catalog: catalog, program: "ferry-load").call("CreateTable", request)
         console.note("created table '\(tableName)' with key \(key)")
     }
     let table = try catalog.openForWriting(tableName, program: "ferry-load")
@@ -125,10 +164,13 @@ CommandLineTool.main(spec) { args in
     } catch let error as ExpressionError {
         throw UsageError.other("\(error)")
     }
+    if let backupHeader { run.expectBackup(backupHeader, source: files[0]) }
     progress.begin()
     var failure: Error? = nil
     do {
-        for file in files { try run.run(try InputDecoding.open(path: file)) }
+        if let inputFailure { throw inputFailure }
+        if let first { try run.run(first) }
+        for file in files.dropFirst() { try run.run(try InputDecoding.open(path: file)) }
     } catch {
         failure = error
     }
@@ -157,7 +199,7 @@ CommandLineTool.main(spec) { args in
         try sink.finish()
     }
     if let failure { throw failure }
-    try run.checkBackupTrailer(source: files.joined(separator: " "))
+    try run.checkBackupTrailer()
     if summary.uncommitted > 0 {
         console.error("\(summary.uncommitted) record(s) after the stream's last barrier were not loaded: the input ended inside an object (was ferry-extract stopped?); rerun to load them")
         return .failure

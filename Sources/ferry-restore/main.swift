@@ -35,8 +35,8 @@ CommandLineTool.main(spec) { args in
         console.error("table '\(name)' exists; pass --replace to replace it, or restore under another --table name")
         return .failure
     }
-    let source = try HeaderSplitSource(InputDecoding.open(try openBackupInput(input, dataFolder: dataFolder)))
-    let header = try source.firstLine.withUnsafeBytes { try TableBackup.header($0, source: input) }
+    let source = PeekingSource(try InputDecoding.open(try openBackupInput(input, dataFolder: dataFolder)))
+    let header = try source.firstLine().withUnsafeBytes { try TableBackup.header($0, source: input) }
     var description = header.description
     description.name = name
     description.tableId = UUID().uuidString.lowercased()
@@ -54,17 +54,24 @@ CommandLineTool.main(spec) { args in
     var firstReject: String? = nil
     let rejects = RejectWriter(output: nil, limit: 0) { message in if firstReject == nil { firstReject = message } }
     let loader = try Loader(table: table, options: options, rejects: rejects, onProgress: { progress.add(items: $0, bytes: $1) })
-    loader.expectBackupTrailer()
+    // The same rules as ferry-backup --verify, line by line.
+    loader.expectBackup(header, source: input)
     progress.begin()
+    let summary: Loader.Summary
     do {
         try loader.run(source)
+        summary = try loader.finish()
     } catch PipelineError.tooManyRejects {
+        // An item the rules pass but the table refuses: named with its line and reason.
         progress.finish()
         throw BackupError.notABackup(input, reason: "an item cannot be restored: \(firstReject ?? "rejected")")
     }
-    let summary = try loader.finish()
     progress.finish()
-    try loader.checkBackupTrailer(source: input)
+    try loader.checkBackupTrailer()
+    // A version 1 backup may hold a key twice; the table then holds fewer items.
+    if table.stats.items != loader.backupItems {
+        throw BackupError.duplicateKeys(input, lines: loader.backupItems, distinct: table.stats.items)
+    }
     try table.close()
     try catalog.publish(work, as: name, replace: args.flag("--replace"), program: "ferry-restore")
     published = true

@@ -4,8 +4,10 @@ import FerryIO
 import FerryObjectStore
 import FerryValues
 
-func openStore(_ args: ParsedArguments) throws -> ObjectStore {
-    try ObjectStore(dataFolder: DataFolder.resolve(args))
+/// The store; commands that only read never create the data folder (a mistyped one is
+/// an error, not an empty store).
+func openStore(_ args: ParsedArguments, writing: Bool) throws -> ObjectStore {
+    try ObjectStore(dataFolder: DataFolder.resolve(args), create: writing)
 }
 
 func s3Location(_ text: String, _ what: String) throws -> (bucket: String, key: String) {
@@ -19,7 +21,9 @@ func printLine(_ text: String) throws { try Console.writeStdout(text + "\n") }
 
 func transfer(_ args: ParsedArguments, removeSource: Bool) throws -> ExitCode {
     guard args.positionals.count == 2 else { throw UsageError.missingArgument("<source> <destination>") }
-    let mover = Transfer(store: try openStore(args)) { line in try? printLine(line) }
+    var writes = removeSource
+    if case .s3 = Location(args.positionals[1]) { writes = true }
+    let mover = Transfer(store: try openStore(args, writing: writes)) { line in try? printLine(line) }
     try mover.copy(Location(args.positionals[0]), Location(args.positionals[1]),
                    .init(recursive: args.flag("--recursive"), contentType: args.value("--content-type"), removeSource: removeSource))
     return .ok
@@ -36,7 +40,7 @@ let group = CommandGroup(
                           options: [.data], examples: ["ferry-s3 mb s3://logs"])) { args in
             guard args.positionals.count == 1 else { throw UsageError.missingArgument("s3://<bucket>") }
             let (bucket, _) = try s3Location(args.positionals[0], "<bucket>")
-            try openStore(args).createBucket(bucket)
+            try openStore(args, writing: true).createBucket(bucket)
             try printLine("make_bucket: \(bucket)")
             return .ok
         },
@@ -46,7 +50,7 @@ let group = CommandGroup(
                           examples: ["ferry-s3 rb s3://old-logs --force"])) { args in
             guard args.positionals.count == 1 else { throw UsageError.missingArgument("s3://<bucket>") }
             let (bucket, _) = try s3Location(args.positionals[0], "<bucket>")
-            try openStore(args).deleteBucket(bucket, force: args.flag("--force"))
+            try openStore(args, writing: true).deleteBucket(bucket, force: args.flag("--force"))
             try printLine("remove_bucket: \(bucket)")
             return .ok
         },
@@ -54,7 +58,7 @@ let group = CommandGroup(
                           usage: "ferry-s3 ls [s3://<bucket>[/<prefix>]] [--recursive] [--data <dir>]",
                           options: [recursive, .data],
                           examples: ["ferry-s3 ls", "ferry-s3 ls s3://logs/2026/", "ferry-s3 ls s3://logs --recursive"])) { args in
-            let store = try openStore(args)
+            let store = try openStore(args, writing: false)
             guard let target = args.positionals.first else {
                 for bucket in try store.listBuckets() { try printLine(S3Output.lsBucketRow(bucket)) }
                 return .ok
@@ -99,7 +103,7 @@ let group = CommandGroup(
                           usage: "ferry-s3 rm s3://<bucket>/<key> [--recursive] [--data <dir>]",
                           options: [recursive, .data], examples: ["ferry-s3 rm s3://logs/2025/ --recursive"])) { args in
             guard args.positionals.count == 1 else { throw UsageError.missingArgument("s3://<bucket>/<key>") }
-            let store = try openStore(args)
+            let store = try openStore(args, writing: true)
             try Transfer(store: store) { line in try? printLine(line) }.remove(Location(args.positionals[0]), recursive: args.flag("--recursive"))
             return .ok
         },
@@ -109,7 +113,8 @@ let group = CommandGroup(
                                     OptionSpec("--key", value: "<key>", help: "Object key."),
                                     OptionSpec("--checksum-mode", value: "ENABLED", help: "Include ChecksumCRC32."), .data],
                           examples: ["ferry-s3 head-object --bucket logs --key 2026/11/23/a.json.gz"])) { args in
-            let info = try openStore(args).head(bucket: try args.required("--bucket"), key: try args.required("--key"))
+            let (bucket, key) = (try args.required("--bucket"), try args.required("--key"))
+            let info = try openStore(args, writing: false).head(bucket: bucket, key: key)
             let checksum = try args.choice("--checksum-mode", ["ENABLED", "DISABLED"], default: "DISABLED") == "ENABLED"
             try printLine(S3Output.headObject(info, checksum: checksum).prettyText())
             return .ok
@@ -127,8 +132,10 @@ let group = CommandGroup(
                 guard let parsed = ByteRange(text) else { throw UsageError.invalidValue(option: "--range", value: text, expected: "bytes=<first>-<last>") }
                 range = parsed
             }
+            let (bucket, key) = (try args.required("--bucket"), try args.required("--key"))
+            let store = try openStore(args, writing: false)
             let sink = try FileSink(path: args.positionals[0])
-            let (info, sent) = try openStore(args).get(bucket: try args.required("--bucket"), key: try args.required("--key"), range: range, into: sink)
+            let (info, sent) = try store.get(bucket: bucket, key: key, range: range, into: sink)
             try sink.finish()
             let json = S3Output.headObject(info, range: range == nil ? nil : sent).prettyText() + "\n"
             if args.positionals[0] == "-" { Console.writeStderr(json) } else { try Console.writeStdout(json) }
@@ -148,7 +155,7 @@ let group = CommandGroup(
             let request = ListRequest(prefix: args.value("--prefix") ?? "", delimiter: args.value("--delimiter"),
                                       startAfter: args.value("--start-after"), continuationToken: args.value("--continuation-token"),
                                       maxKeys: try args.int("--max-keys", default: 1000, range: 0...Int.max))
-            let page = try openStore(args).list(bucket: bucket, request)
+            let page = try openStore(args, writing: false).list(bucket: bucket, request)
             try printLine(S3Output.listObjectsV2(page, bucket: bucket, request: request).prettyText())
             return .ok
         },

@@ -33,7 +33,7 @@ let common: [OptionSpec] = [
     OptionSpec("--sync", value: "<policy>", help: "always (fsync every commit, the default) or batch (fsync per MiB of log and at exit)."),
     OptionSpec("--output", value: "<format>", help: "json (the only format)."),
     OptionSpec("--region", value: "<region>", help: "Accepted and ignored, so aws scripts run unchanged."),
-    OptionSpec("--endpoint-url", value: "<url>", help: "Accepted and ignored."),
+    OptionSpec("--endpoint-url", value: "<url>", help: "Refused for now: Ferry works on the local data folder (--data); remote endpoints are not implemented yet."),
     OptionSpec("--profile", value: "<name>", help: "Accepted and ignored."),
     OptionSpec("--no-cli-pager", help: "Accepted and ignored (output is never paged)."),
 ]
@@ -55,10 +55,16 @@ func command(_ name: String, _ operation: String, _ summary: String, _ parameter
 }
 
 func run(_ operation: String, _ request: JSONValue, _ args: ParsedArguments) throws -> ExitCode {
+    // A script written for `aws --endpoint-url ...` must not quietly get the local folder.
+    if let url = args.value("--endpoint-url") {
+        throw UsageError.other("--endpoint-url \(url): remote endpoints are not implemented yet; Ferry reads and writes the local data folder (--data or FERRY_DATA), so leave the option out to use it")
+    }
     if let output = args.value("--output"), output != "json" {
         throw UsageError.invalidValue(option: "--output", value: output, expected: "json")
     }
-    let catalog = try TableCatalog(dataFolder: DataFolder.resolve(args))
+    // Reads never create the data folder: a mistyped one is an error, not an empty store.
+    let readOnly: Set<String> = ["DescribeTable", "ListTables", "GetItem", "BatchGetItem", "Query", "Scan"]
+    let catalog = try TableCatalog(dataFolder: DataFolder.resolve(args), create: !readOnly.contains(operation))
     if let policy = args.value("--sync") {
         guard let p = WriteAheadLog.SyncPolicy(rawValue: policy) else {
             throw UsageError.invalidValue(option: "--sync", value: policy, expected: "always or batch")
@@ -122,7 +128,7 @@ let group = CommandGroup(
                           usage: "ferry-table verify --table-name <name> [--data <dir>]",
                           options: [OptionSpec("--table-name", value: "<name>", help: "The table."), .data])) { args in
             let name = try args.required("--table-name")
-            let catalog = try TableCatalog(dataFolder: DataFolder.resolve(args))
+            let catalog = try TableCatalog(dataFolder: DataFolder.resolve(args), create: false)
             do {
                 let report = try catalog.verify(name)
                 try Console.writeStdout(report + "\n")

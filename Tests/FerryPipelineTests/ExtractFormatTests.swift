@@ -25,29 +25,82 @@ final class ExtractFormatTests: XCTestCase {
         }
     }
 
-    func testCSVSplitsQuotesDoubledQuotesAndEmptyFields() {
-        let reader = CSVReader(LineReader(source: MemorySource([])), delimiter: UInt8(ascii: ","))
-        func fields(_ s: String) -> [String]? {
-            if case let .fields(f) = reader.split(Array(s.utf8)) { return f }
-            return nil
+    /// Every record of `text`, or the reason it was refused, with its first line.
+    private func csv(_ text: [UInt8], maxRecord: Int = 1 << 20, bufferSize: Int = 1 << 20) -> [String] {
+        let reader = CSVReader(source: MemorySource(text), delimiter: UInt8(ascii: ","), maxRecordBytes: maxRecord, bufferSize: bufferSize)
+        var out: [String] = []
+        while true {
+            do {
+                guard let row = try reader.next() else { return out }
+                out.append("\(row.line): " + row.fields.map { "[\($0)]" }.joined())
+            } catch let ExtractError.badRecord(line, reason, _) {
+                out.append("\(line): ! \(reason)")
+            } catch {
+                return out + ["\(error)"]
+            }
         }
-        XCTAssertEqual(fields("a,b,c"), ["a", "b", "c"])
-        XCTAssertEqual(fields(#""a,1","say ""hi""",,"#), ["a,1", #"say "hi""#, "", ""])
-        XCTAssertEqual(fields(""), [""])
-        if case .openQuote = reader.split(Array(#"a,"open"#.utf8)) {} else { XCTFail("an open quote continues on the next line") }
-        if case let .malformed(reason) = reader.split(Array(#""a"b,c"#.utf8)) {
-            XCTAssertEqual(reason, "field 1: text after a closing quote")
-        } else { XCTFail() }
     }
 
-    func testCSVRecordSpanningLinesKeepsItsFirstLineNumber() throws {
-        let text = "id,note\n1,\"two\n\nlines\"\n2,x\n"
-        let reader = CSVReader(LineReader(source: MemorySource(Array(text.utf8))), delimiter: UInt8(ascii: ","))
-        XCTAssertEqual(try reader.next()?.fields, ["id", "note"])
-        let row = try reader.next()
-        XCTAssertEqual(row?.fields, ["1", "two\n\nlines"])
-        XCTAssertEqual(row?.line, 2)
-        XCTAssertEqual(try reader.next()?.line, 5)
+    private func csv(_ text: String, maxRecord: Int = 1 << 20, bufferSize: Int = 1 << 20) -> [String] {
+        csv(Array(text.utf8), maxRecord: maxRecord, bufferSize: bufferSize)
+    }
+
+    func testCSVSplitsQuotesDoubledQuotesAndEmptyFields() {
+        XCTAssertEqual(csv("a,b,c\n\"a,1\",\"say \"\"hi\"\"\",,\na,\n"), ["1: [a][b][c]", #"2: [a,1][say "hi"][][]"#, "3: [a][]"])
+        XCTAssertEqual(csv(#"a"b,c"# + "\n"), [#"1: [a"b][c]"#], "a quote inside an unquoted field is a character, as in Python's csv")
+        XCTAssertEqual(csv(#""a"b,c"# + "\nx,y\n"), ["1: ! field 1: text after a closing quote", "2: [x][y]"])
+        XCTAssertEqual(csv("a,\"open\nb,c\n"), ["1: ! a quoted field is not closed before the end of the object"])
+    }
+
+    func testCSVQuotedFieldsKeepEveryByte() {
+        XCTAssertEqual(csv("\"a\n   \nb\",c\n"), ["1: [a\n   \nb][c]"], "a whitespace-only line inside quotes is data")
+        XCTAssertEqual(csv("\"a\r\nb\",c\r\nd,e\r\n"), ["1: [a\r\nb][c]", "3: [d][e]"], "CRLF inside quotes stays CRLF")
+        XCTAssertEqual(csv("\"x\ry\",1\n"), ["1: [x\ry][1]"])
+    }
+
+    func testCSVLineEndsAreLFCRLFOrCRAndBlankLinesAreSkipped() {
+        XCTAssertEqual(csv("a,b\rc,d\re,f"), ["1: [a][b]", "2: [c][d]", "3: [e][f]"], "old Mac line ends")
+        XCTAssertEqual(csv("a,b\n\n   \n\r\nc,d\n"), ["1: [a][b]", "5: [c][d]"])
+        XCTAssertEqual(csv("\"\"\n"), ["1: []"], "a quoted empty field is not a blank line")
+    }
+
+    func testCSVRecordSpanningLinesKeepsItsFirstLineNumber() {
+        XCTAssertEqual(csv("id,note\n1,\"two\n\nlines\"\n2,x\n"), ["1: [id][note]", "2: [1][two\n\nlines]", "5: [2][x]"])
+        // The same across buffer boundaries of every size.
+        let text = "id,note\r\n1,\"a\r\nb\"\r\n2,\"c\rd\"\r3,x\n"
+        let expected = csv(text)
+        XCTAssertEqual(expected, ["1: [id][note]", "2: [1][a\r\nb]", "4: [2][c\rd]", "6: [3][x]"])
+        for size in 1...12 { XCTAssertEqual(csv(text, bufferSize: size), expected, "buffer of \(size) bytes") }
+    }
+
+    func testCSVInvalidUTF8IsRejectedWithLineAndColumnAndReadingGoesOn() {
+        let text = Array("k,v\nx,caf".utf8) + [0xE9] + Array("\n\"multi\nline ".utf8) + [0xFF] + Array("\",2\nok,1\n".utf8)
+        XCTAssertEqual(csv(text), [
+            "1: [k][v]",
+            "2: ! line 2, column 6: byte 0xE9 is not UTF-8 (pass --encoding latin1 or cp1252 if the file is not UTF-8)",
+            "3: ! line 4, column 6: byte 0xFF is not UTF-8 (pass --encoding latin1 or cp1252 if the file is not UTF-8)",
+            "5: [ok][1]",
+        ])
+    }
+
+    func testCSVRecordOverTheLimitIsRejectedAndReadingGoesOn() {
+        let long = "a," + String(repeating: "x", count: 100) + "\n\"" + String(repeating: "y\n", count: 60) + "\",1\nb,2\n"
+        XCTAssertEqual(csv(long, maxRecord: 64, bufferSize: 16), [
+            "1: ! the record is longer than the limit of 64 bytes",
+            "2: ! the record is longer than the limit of 64 bytes",
+            "63: [b][2]",
+        ])
+    }
+
+    func testLatin1AndCP1252AreConvertedExactly() throws {
+        let bytes: [UInt8] = Array("caf".utf8) + [0xE9, 0x80, 0x0A]
+        let latin1 = try TextEncodingSource(MemorySource(bytes), encoding: .latin1).readAll()
+        XCTAssertEqual(String(decoding: latin1, as: UTF8.self), "caf\u{E9}\u{80}\n")
+        let cp1252 = try TextEncodingSource(MemorySource(bytes), encoding: .cp1252).readAll()
+        XCTAssertEqual(String(decoding: cp1252, as: UTF8.self), "caf\u{E9}\u{20AC}\n")
+        XCTAssertThrowsError(try TextEncodingSource(MemorySource([0x41, 0x81]), encoding: .cp1252).readAll()) { error in
+            XCTAssertTrue("\(error)".contains("byte 0x81 at offset 1 has no character in cp1252"), "\(error)")
+        }
     }
 
     func testDataPipelineTypeKeysBecomeDynamoDBs() throws {

@@ -46,7 +46,7 @@ final class BackupToolTests: XCTestCase {
         XCTAssertTrue(described.contains("\"ItemCount\": 7"), described)
         // zcat | head is readable; ferry-load takes a backup as input.
         let head = try sh("zcat Music-$(date +%Y).gz | head -n 2").stdout
-        XCTAssertTrue(head.hasPrefix("{\"ferry:backup\":{\"version\":1,"), head)
+        XCTAssertTrue(head.hasPrefix("{\"ferry:backup\":{\"version\":2,"), head)
         try sh("ferry-table create-table --table-name Plain --attribute-definitions AttributeName=Artist,AttributeType=S AttributeName=SongTitle,AttributeType=S --key-schema AttributeName=Artist,KeyType=HASH AttributeName=SongTitle,KeyType=RANGE --billing-mode PAY_PER_REQUEST >/dev/null && ferry-load --table Plain Music-$(date +%Y).gz")
         // Restoring over an existing name needs --replace.
         let refused = try sh("ferry-restore --in Music-$(date +%Y).gz --table MusicCopy", expect: 1)

@@ -89,6 +89,8 @@ final class FerryS3ToolTests: XCTestCase {
     }
 
     func testErrorsAreOneLineWithS3NamesAndStatusOne() throws {
+        // (A data folder that does not exist is its own error: CatalogSafetyTests.)
+        try FileManager.default.createDirectory(at: work.appendingPathComponent("data"), withIntermediateDirectories: true)
         let missing = try s3("ls", "s3://nope")
         XCTAssertEqual(missing.status, 1)
         XCTAssertEqual(missing.stderr, "ferry-s3: error: NoSuchBucket: s3://nope: The specified bucket does not exist\n")

@@ -41,6 +41,8 @@ final class FerryTableToolTests: XCTestCase {
     }
 
     func testErrorsReadAsTheAwsCliPrintsThem() throws {
+        // (A data folder that does not exist is its own error: CatalogSafetyTests.)
+        try FileManager.default.createDirectory(at: work.appendingPathComponent("data"), withIntermediateDirectories: true)
         let missing = try table("describe-table", "--table-name", "Nope")
         XCTAssertEqual(missing.status, 1)
         XCTAssertEqual(missing.stderr, "ferry-table: error: An error occurred (ResourceNotFoundException) when calling the DescribeTable operation: Requested resource not found: Table: Nope not found\n")

@@ -47,6 +47,32 @@ final class ImportToolTests: XCTestCase {
         XCTAssertTrue(header.stderr.contains("h.csv:2: column n: 'x' is not a number"), header.stderr)
     }
 
+    func testByteOrderMarksCROnlyLinesAndSingleByteEncodingsAreRead() throws {
+        // A JSON lines file saved with a UTF-8 byte order mark (Windows editors), gzipped or not.
+        try sh(#"printf '\xef\xbb\xbf{"id":"bom"}\n{"id":"two"}\n' > bom.jsonl && gzip -c bom.jsonl > bom.jsonl.gz"#)
+        for file in ["bom.jsonl", "bom.jsonl.gz"] {
+            let r = try sh("ferry-extract --plain \(file) | grep -v ferry:barrier")
+            XCTAssertEqual(r.stdout, "{\"id\":\"bom\"}\n{\"id\":\"two\"}\n", file)
+            let load = try sh("ferry-load --table Bom --create id:S --summary s.json \(file) && grep -c '\"loaded\": 2' s.json")
+            XCTAssertEqual(load.stdout, "1\n", load.stderr)
+        }
+        // CSV with old Mac line ends (CR only), and Excel's cp1252 with a BOM.
+        try sh(#"printf 'id,name\rk1,Ren\xe9e\rk2,5 \x80\r' > mac.csv"#)
+        let mac = try sh("ferry-extract --plain --format csv --encoding cp1252 mac.csv | grep -v ferry:barrier")
+        XCTAssertEqual(mac.stdout, "{\"id\":\"k1\",\"name\":\"Ren\u{E9}e\"}\n{\"id\":\"k2\",\"name\":\"5 \u{20AC}\"}\n")
+        let latin1 = try sh("ferry-extract --plain --format csv --encoding latin1 mac.csv | grep -v ferry:barrier")
+        XCTAssertTrue(latin1.stdout.contains("\"name\":\"5 \u{80}\""), latin1.stdout)
+        // Without --encoding the same bytes are rejected, never turned into U+FFFD (which
+        // made caf\xe9, caf\xe8 and caf\xea one key).
+        try sh(#"printf 'id\ncaf\xe9\ncaf\xe8\ncaf\xea\n' > cafe.csv"#)
+        let strict = try sh("ferry-extract --format csv cafe.csv | ferry-load --table Cafe --create id:S", expect: 0)
+        XCTAssertTrue(strict.stderr.contains("cafe.csv:2: line 2, column 4: byte 0xE9 is not UTF-8"), strict.stderr)
+        XCTAssertTrue(strict.stderr.contains("warning: cafe.csv: not one of its records could be read (3 rejected)"), strict.stderr)
+        XCTAssertTrue(strict.stderr.contains("no records in the input: table 'Cafe' was not created"), strict.stderr)
+        try sh("ferry-extract --format csv --encoding latin1 cafe.csv | ferry-load --table Cafe --create id:S")
+        XCTAssertEqual(try items("Cafe").count, 3, "three keys, converted exactly")
+    }
+
     func testDataPipelineExportWithManifestAndBothLineForms() throws {
         let r = try sh("ferry-extract fixtures/extract/datapipeline | grep -v ferry:barrier")
         XCTAssertEqual(r.stdout, """
@@ -82,6 +108,12 @@ final class ImportToolTests: XCTestCase {
 
     func testExportItemCountMismatchLeavesTheObjectIncomplete() throws {
         try sh("cp -r fixtures/extract/export bad && sed -i 's/\"itemCount\":1,/\"itemCount\":2,/; ' bad/AWSDynamoDB/*/manifest-files.json && sed -i 's/\"itemCount\":4,/\"itemCount\":5,/' bad/AWSDynamoDB/*/manifest-summary.json")
+        // The manifests' checksum files catch the edit first ...
+        let edited = try sh("ferry-extract bad", expect: 1)
+        XCTAssertTrue(edited.stderr.contains("manifest-summary.md5: bad manifest: holds 'oBhF+JuenV+p4dKFnvCdug==', but manifest-summary.json has MD5"), edited.stderr)
+        XCTAssertFalse(edited.stdout.contains("Item"), "nothing is sent from a manifest that was changed")
+        // ... and with them rewritten to match, the item count is checked per data file.
+        try sh("cd bad/AWSDynamoDB/*/ && for m in manifest-summary manifest-files; do openssl dgst -md5 -binary $m.json | base64 | tr -d '\\n' > $m.md5; done")
         let r = try sh("ferry-extract bad", expect: 1)
         XCTAssertTrue(r.stderr.contains("3ouyx3ztgi6b7hpnp6q3p7ds5q.json.gz: 1 items read but the manifest says 2; the object was not marked complete"), r.stderr)
         XCTAssertFalse(r.stdout.contains("PartiQL Rocks"), "nothing of the object is sent without its barrier")
