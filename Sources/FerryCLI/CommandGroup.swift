@@ -42,6 +42,10 @@ extension CommandLineTool {
     public static func main(_ group: CommandGroup,
                             arguments: [String] = Array(CommandLine.arguments.dropFirst())) -> Never {
         signal(SIGPIPE, SIG_IGN)
+        if let message = invalidArgument() {
+            Console(tool: group.name).error(message)
+            exit(ExitCode.usage.rawValue)
+        }
         exit(run(group, arguments: arguments).rawValue)
     }
 

@@ -127,17 +127,13 @@ public struct BackupLineRules: Sendable {
     /// JSON item, a `ferry:delete`, a barrier, another header) is refused.
     public func check(_ line: UnsafeRawBufferPointer, decoder: ItemDecoder) throws -> Line {
         guard line.starts(with: Self.itemPrefix) else {
-            switch try? decoder.decodeRecord(line) {
-            case let .control(name, body)? where name == TableBackup.trailerName:
-                return .trailer(body[name] ?? .null)
-            case let .control(name, _)?:
-                throw BackupLineError("a \(name) line cannot be in a backup")
-            case .item?:
+            let json = try JSONValue.parse(line)   // a JSON error names its column
+            guard case let .object(members) = json, members.count == 1, let name = members.first?.key,
+                  StreamControl.names.contains(name) else {
                 throw BackupLineError("an item line of a backup is {\"Item\":{…}} in typed JSON")
-            case nil:
-                _ = try decoder.decodeRecord(line)   // rethrows the JSON error with its column
-                throw BackupLineError("not a backup line")
             }
+            guard name == TableBackup.trailerName else { throw BackupLineError("a \(name) line cannot be in a backup") }
+            return .trailer(members[0].value)
         }
         let item: Item
         switch try decoder.decodeRecord(line) {

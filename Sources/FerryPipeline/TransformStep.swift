@@ -107,7 +107,12 @@ public struct TransformStepError: Error, CustomStringConvertible, Equatable {
     public let option: String
     public let text: String
     public let reason: String
-    public var description: String { "\(option) '\(text)': \(reason)" }
+    /// The option and its text (cut after 80 characters: a one-line error names the
+    /// option without repeating a 32 KB expression), then why.
+    public var description: String {
+        let shown = text.count > 80 ? String(text.prefix(80)) + "…" : text
+        return "\(option) '\(shown)': \(reason)"
+    }
 }
 
 extension String {

@@ -86,6 +86,21 @@ final class BackupToolTests: XCTestCase {
         try sh("ferry-export --table Music --plain --csv", expect: 2)
     }
 
+    func testAnExportIntoAClosedPipeStopsEverySegmentAtOnce() throws {
+        try sh(#"seq 1 200000 | sed 's/.*/{"pk":"k&","pad":"xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx"}/' | ferry-load --table Big --create pk:S 2>/dev/null"#)
+        func seconds(_ script: String) throws -> Double {
+            let start = Date()
+            try sh(script)
+            return Date().timeIntervalSince(start)
+        }
+        try sh("mkdir segments")
+        let whole = try seconds("TMPDIR=$PWD/segments ferry-export --table Big --segments 4 > /dev/null")
+        let first = try seconds("TMPDIR=$PWD/segments ferry-export --table Big --segments 4 | head -1 > first.jsonl")
+        XCTAssertEqual(try String(contentsOf: work.appendingPathComponent("first.jsonl"), encoding: .utf8).split(separator: "\n").count, 1)
+        XCTAssertLessThan(first, whole / 2, "head -1 ends the export long before a whole one (\(first) s, whole \(whole) s)")
+        XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: work.path + "/segments"), [], "no segment file is left behind")
+    }
+
     func testTruncatedAndBitFlippedBackupsAreRefusedAndLeaveNoTable() throws {
         try makeMusic()
         try sh("ferry-backup --table Music --out good.gz")

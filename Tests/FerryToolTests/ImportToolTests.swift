@@ -73,6 +73,32 @@ final class ImportToolTests: XCTestCase {
         XCTAssertEqual(try items("Cafe").count, 3, "three keys, converted exactly")
     }
 
+    /// Shapes that took 55 s, 11.7 s and 82 s when each record was split again as it grew
+    /// (and a 100 MB field that took 311 MB): now one pass, a record held up to 16 MiB.
+    func testCSVTakesLinearTimeAndBoundedMemory() throws {
+        try sh("""
+            python3 -c "
+            line = 'x' * 99
+            open('field.csv', 'w').write('id,note\\n1,\\"' + '\\n'.join([line] * 20000) + '\\"\\n')
+            open('wide.csv', 'w').write(','.join('c%d' % i for i in range(40000)) + '\\n' + ','.join(str(i) for i in range(40000)) + '\\n')
+            open('stray.csv', 'w').write('id,note\\n1,\\"oops\\n' + '\\n'.join('%d,plain' % i for i in range(80000)) + '\\n')
+            "
+            """)
+        for (file, status) in [("field.csv", Int32(3)), ("wide.csv", 3), ("stray.csv", 3)] {   // items over 400 KB, and an unclosed quote
+            let start = Date()
+            try sh("ferry-extract --format csv \(file) > /dev/null 2>&1", expect: status)
+            XCTAssertLessThan(Date().timeIntervalSince(start), 10, file)
+        }
+        let big = try sh("""
+            python3 -c "import sys; sys.stdout.write('id,note\\n1,\\"' + 'y' * 100000000 + '\\"\\n2,after\\n')" > big.csv
+            /usr/bin/time -f '%M' -o rss.txt ferry-extract --format csv --plain big.csv | grep -v ferry:barrier; cat rss.txt; rm big.csv
+            """, expect: 0)
+        let lines = big.stdout.split(separator: "\n")
+        XCTAssertEqual(lines.first, #"{"id":"2","note":"after"}"#, "the record after the over-long one is read")
+        XCTAssertLessThan(Int(lines.last ?? "") ?? .max, 120_000, "peak RSS in KB stays near the 16 MiB record limit")
+        XCTAssertTrue(big.stderr.contains("big.csv:2: the record is longer than the limit of 16777216 bytes"), big.stderr)
+    }
+
     func testDataPipelineExportWithManifestAndBothLineForms() throws {
         let r = try sh("ferry-extract fixtures/extract/datapipeline | grep -v ferry:barrier")
         XCTAssertEqual(r.stdout, """
