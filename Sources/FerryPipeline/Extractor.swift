@@ -79,11 +79,15 @@ public final class Extractor {
             let objects = try catalog.list(spec)
             let summaries = objects.filter { $0.baseName == "manifest-summary.json" }
             // Amazon writes the summary last: an export folder without it is unfinished,
-            // and its manifests must not be read as records.
-            if summaries.isEmpty, options.format == .auto || options.format == .awsExport,
-               let started = objects.first(where: { ["_started", "manifest-files.json"].contains($0.baseName) && $0.uri.contains("AWSDynamoDB/") }) {
-                throw ExtractError.badManifest(String(started.uri.dropLast(started.baseName.count)) + "manifest-summary.json",
-                                               reason: "missing: the export is unfinished or damaged (Amazon writes the summary last)")
+            // and its manifests and data files must not be read as records (beside a
+            // finished export too, or a retried export would be read twice).
+            if options.format == .auto || options.format == .awsExport {
+                let finished = Set(summaries.map { String($0.uri.dropLast($0.baseName.count)) })
+                for object in objects {
+                    guard let folder = Self.exportFolder(of: object.uri), !finished.contains(folder) else { continue }
+                    throw ExtractError.badManifest(folder + "manifest-summary.json",
+                                                   reason: "missing: the export is unfinished or damaged (Amazon writes the summary last); name a finished export, or remove this one")
+                }
             }
             if options.format == .awsExport || (options.format == .auto && !summaries.isEmpty) {
                 guard !summaries.isEmpty else {
@@ -124,6 +128,19 @@ public final class Extractor {
             units = units.filter { Int(fnv1a64($0.object.uri) % UInt64(shard.count)) == shard.index }
         }
         return units
+    }
+
+    /// `…/AWSDynamoDB/<export id>/` when `uri` is inside an export's folder (an id is 14
+    /// digits, a dash and 8 hex digits, as Amazon and ferry-export make them).
+    static func exportFolder(of uri: String) -> String? {
+        guard let range = uri.range(of: "AWSDynamoDB/") else { return nil }
+        let rest = uri[range.upperBound...]
+        guard let slash = rest.firstIndex(of: "/") else { return nil }
+        let id = rest[..<slash]
+        let parts = id.split(separator: "-")
+        guard parts.count == 2, parts[0].count == 14, parts[0].allSatisfy(\.isNumber), parts[1].count == 8,
+              parts[1].allSatisfy(\.isHexDigit) else { return nil }
+        return String(uri[..<rest.index(after: slash)])
     }
 
     /// The data files of one Amazon export (docs/ferry-extract.md): both manifests are

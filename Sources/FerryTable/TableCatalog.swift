@@ -33,6 +33,8 @@ public final class TableCatalog: @unchecked Sendable {
             existingFolder = try data.subdirectory("tables")
         }
         path = existingFolder?.path ?? dataFolder + "/tables"
+        // Test-only: small memtables, so a small load flushes and compacts (the fault suite).
+        if let raw = getenv("FERRY_TEST_FLUSH_BYTES"), let bytes = Int(String(cString: raw)), bytes > 0 { flushThreshold = bytes }
         recoverWork()
     }
 

@@ -132,6 +132,16 @@ final class ImportToolTests: XCTestCase {
         XCTAssertTrue(r.stderr.contains("does not match the manifest's mL8aZrk48xVTfmAEKZ15bg==; the object was not read"), r.stderr)
     }
 
+    func testAnUnfinishedExportBesideAFinishedOneIsRefusedNotReadTwice() throws {
+        // A killed ferry-export, then a finished retry, under one prefix.
+        try sh("mkdir -p exp/AWSDynamoDB && cp -r fixtures/extract/export/AWSDynamoDB/* exp/AWSDynamoDB/ && cp -r exp/AWSDynamoDB/01732320000000-a1b2c3d4 exp/AWSDynamoDB/01732320099999-b2c3d4e5 && rm exp/AWSDynamoDB/01732320099999-b2c3d4e5/manifest-summary.*")
+        let both = try sh("ferry-extract exp", expect: 1)
+        XCTAssertTrue(both.stderr.contains("exp/AWSDynamoDB/01732320099999-b2c3d4e5/manifest-summary.json: bad manifest: missing: the export is unfinished"), both.stderr)
+        XCTAssertFalse(both.stdout.contains("Item"), "nothing is read: its data files would double the finished export's items")
+        let finished = try sh("ferry-extract exp/AWSDynamoDB/01732320000000-a1b2c3d4 | grep -c Item")
+        XCTAssertEqual(finished.stdout, "4\n")
+    }
+
     func testExportItemCountMismatchLeavesTheObjectIncomplete() throws {
         try sh("cp -r fixtures/extract/export bad && sed -i 's/\"itemCount\":1,/\"itemCount\":2,/; ' bad/AWSDynamoDB/*/manifest-files.json && sed -i 's/\"itemCount\":4,/\"itemCount\":5,/' bad/AWSDynamoDB/*/manifest-summary.json")
         // The manifests' checksum files catch the edit first ...
