@@ -31,7 +31,7 @@ test: deps
 	@scripts/run-tests.sh
 
 # The fault and bad-input suites at full size (make test runs them with fewer rounds).
-FAULT_SUITES = FaultSuiteTests|TableCrashTests|LoadExactlyOnceTests|WriteAheadLogTests|SortedRunTests|DurabilityTests|BackupToolTests|BadInputCorpusTests|TableLockTests
+FAULT_SUITES = CrashPointSweepTests|TamperMatrixTests|FaultSuiteTests|TableCrashTests|LoadExactlyOnceTests|LoadPositionTests|CatalogSafetyTests|WriteAheadLogTests|SortedRunTests|DurabilityTests|BackupToolTests|BadInputCorpusTests|TableLockTests|CSVDifferentialTests
 test-faults: deps
 	@FERRY_FAULTS=full scripts/run-tests.sh --filter '$(FAULT_SUITES)'
 

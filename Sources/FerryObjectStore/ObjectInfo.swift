@@ -26,13 +26,14 @@ public struct ObjectInfo: Sendable, Equatable {
     }
 }
 
-/// The sidecar file's JSON (format version 1).
+/// The sidecar file's JSON (format version 2; docs/object-store.md).
 /// DO NOT CHANGE FIELD NAMES: sidecars on disk are read back with them.
 enum Sidecar {
-    static let version = 1
+    static let version = 2
 
-    static func encode(_ info: ObjectInfo) -> [UInt8] {
-        let value = JSONValue.object([
+    /// The members in their fixed order, without `check`.
+    private static func body(_ info: ObjectInfo, version: Int) -> [JSONMember] {
+        [
             JSONMember("version", .number(String(version))),
             JSONMember("size", .number(String(info.size))),
             JSONMember("modified_ns", .number(String(info.modified))),
@@ -40,30 +41,66 @@ enum Sidecar {
             JSONMember("crc32", .string(info.crc32)),
             JSONMember("content_type", .string(info.contentType)),
             JSONMember("metadata", .object(info.metadata.sorted { $0.key < $1.key }.map { JSONMember($0.key, .string($0.value)) })),
-        ])
+        ]
+    }
+
+    /// CRC-32 of the members' compact encoding: binds the size, ETag and checksum together,
+    /// so one edited value is seen (and recomputed from the content) instead of served.
+    private static func check(_ members: [JSONMember]) -> String {
         let out = ByteBuffer()
-        value.write(into: out)
+        JSONValue.object(members).write(into: out)
+        var crc = CRC32()
+        crc.update(out.bytes)
+        let hex = String(crc.value, radix: 16)
+        return String(repeating: "0", count: 8 - hex.count) + hex
+    }
+
+    static func encode(_ info: ObjectInfo) -> [UInt8] {
+        var members = body(info, version: version)
+        members.append(JSONMember("check", .string(check(members))))
+        let out = ByteBuffer()
+        JSONValue.object(members).write(into: out)
         out.append(UInt8(ascii: "\n"))
         return out.array
     }
 
-    /// nil when the bytes are not a sidecar of a known version (it is then recomputed).
-    static func decode(_ bytes: [UInt8], key: String) -> ObjectInfo? {
-        guard let value = try? JSONValue.parse(bytes),
-              value["version"]?.numberText == String(version),
-              let size = value["size"]?.numberText.flatMap({ Int($0) }),
+    /// What a sidecar file holds.
+    enum Decoded {
+        /// Trusted while its size and mtime match the file's.
+        case info(ObjectInfo)
+        /// Not a sidecar Ferry can trust (unreadable, another version, its check fails):
+        /// its content type and metadata when those still read.
+        case damaged(contentType: String?, metadata: [String: String]?)
+    }
+
+    static func decode(_ bytes: [UInt8], key: String) -> Decoded {
+        guard let value = try? JSONValue.parse(bytes), case let .object(members) = value else {
+            return .damaged(contentType: nil, metadata: nil)
+        }
+        let type = value["content_type"]?.stringValue
+        var metadata: [String: String]? = nil
+        if let entries = value["metadata"]?.objectValue {
+            var out: [String: String] = [:]
+            for member in entries { if let text = member.value.stringValue { out[member.key] = text } }
+            if out.count == entries.count { metadata = out }
+        }
+        let damaged = Decoded.damaged(contentType: type, metadata: metadata)
+        guard let versionText = value["version"]?.numberText, let version = Int(versionText), version == 1 || version == 2,
+              let size = value["size"]?.numberText.flatMap({ Int($0) }), size >= 0,
               let modified = value["modified_ns"]?.numberText.flatMap({ Int64($0) }),
               let etag = value["etag"]?.stringValue,
               let crc = value["crc32"]?.stringValue,
-              let type = value["content_type"]?.stringValue,
-              let members = value["metadata"]?.objectValue else { return nil }
-        var metadata: [String: String] = [:]
-        for member in members {
-            guard let text = member.value.stringValue else { return nil }
-            metadata[member.key] = text
+              let type, let metadata else { return damaged }
+        let info = ObjectInfo(key: key, size: size, modified: modified, etag: etag, crc32: crc, contentType: type, metadata: metadata)
+        // Version 1 (Ferry before 2026-12) has no check; version 2 must have a matching one
+        // and nothing else.
+        if version == 2 {
+            let expected = body(info, version: 2)
+            guard members.count == expected.count + 1, let stored = value["check"]?.stringValue, stored == check(expected) else {
+                return damaged
+            }
         }
-        return ObjectInfo(key: key, size: size, modified: modified, etag: etag, crc32: crc,
-                          contentType: type, metadata: metadata)
+        return .info(info)
     }
 }
 

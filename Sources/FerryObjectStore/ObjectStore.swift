@@ -201,12 +201,19 @@ public final class ObjectStore {
     /// Info from the sidecar when it matches the file's size and mtime; otherwise (a file
     /// dropped in or changed by hand) computed from the content and stored.
     func info(key: String, bucket: String, segments: [String], folder: Directory, status: FileStatus) throws -> ObjectInfo {
-        var previous: ObjectInfo? = nil
+        var contentType: String? = nil
+        var metadata: [String: String]? = nil
         if let metaFolder = try metaRoot(create: false).flatMap({ try existingFolder($0, [bucket] + segments.dropLast()) }),
            let source = try? metaFolder.openForReading(segments.last!),
            let bytes = try? source.readAll(limit: 1 << 20) {
-            previous = Sidecar.decode(bytes, key: key)
-            if let previous, previous.size == status.size, previous.modified == status.modified { return previous }
+            switch Sidecar.decode(bytes, key: key) {
+            case let .info(previous):
+                if previous.size == status.size, previous.modified == status.modified { return previous }
+                // Stale (the file changed by hand): the content's values are recomputed.
+                (contentType, metadata) = (previous.contentType, previous.metadata)
+            case let .damaged(type, meta):
+                (contentType, metadata) = (type, meta)
+            }
         }
         guard let source = try folder.openForReading(segments.last!) else {
             throw ObjectStoreError.noSuchKey(bucket: bucket, key: key)
@@ -215,8 +222,8 @@ public final class ObjectStore {
         try source.forEachChunk { digest.update($0) }
         let (etag, crc) = digest.finish()
         let info = ObjectInfo(key: key, size: digest.size, modified: status.modified, etag: etag, crc32: crc,
-                              contentType: previous?.contentType ?? guessContentType(segments.last!),
-                              metadata: previous?.metadata ?? [:])
+                              contentType: contentType ?? guessContentType(segments.last!),
+                              metadata: metadata ?? [:])
         // Best effort: a read-only store still answers, it just cannot remember.
         try? writeSidecar(info, bucket: bucket, segments: segments)
         return info

@@ -81,12 +81,16 @@ public struct Barrier: Sendable, Equatable {
 public enum StreamFormatError: Error, CustomStringConvertible, Equatable {
     case badBarrier(String)
     case badCheckpoint(path: String, reason: String)
+    /// A `ferry:checkpoint` file with a member that cannot be read.
+    case damagedCheckpoint(path: String, reason: String)
     case badInput(String)
 
     public var description: String {
         switch self {
         case let .badBarrier(reason): return "invalid ferry:barrier line: \(reason)"
         case let .badCheckpoint(path, reason): return "\(path): not a Ferry checkpoint file: \(reason)"
+        case let .damagedCheckpoint(path, reason):
+            return "\(path): damaged checkpoint file: \(reason) (ferry-load --checkpoint \(path) rewrites it from the table's own copy)"
         case let .badInput(reason): return reason
         }
     }

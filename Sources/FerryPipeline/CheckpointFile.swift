@@ -47,6 +47,30 @@ public struct CheckpointState: Sendable, Equatable {
         return out.array
     }
 
+    /// What a file at a checkpoint's path is.
+    public enum FileState: Sendable {
+        case missing
+        /// Not a Ferry checkpoint at all (another file, a mistyped path): never overwritten.
+        case foreign(reason: String)
+        /// A `ferry:checkpoint` object with a member that cannot be read: the table holds
+        /// the true copy, so ferry-load rewrites it (unless it names another table).
+        case damaged(table: String?, reason: String)
+        case valid(CheckpointState)
+    }
+
+    public static func inspect(path: String) throws -> FileState {
+        let bytes: [UInt8]
+        do { bytes = try FileSource(path: path).readAll(limit: 1 << 30) } catch IOError.openFailed(_, let errno) where errno == ENOENT {
+            return .missing
+        }
+        let json: JSONValue
+        do { json = try JSONValue.parse(bytes) } catch { return .foreign(reason: "\(error)") }
+        guard let body = json["ferry:checkpoint"] else { return .foreign(reason: "no \"ferry:checkpoint\" object") }
+        do { return .valid(try decode(bytes, path: path)) } catch let StreamFormatError.damagedCheckpoint(_, reason) {
+            return .damaged(table: body["table"]?.stringValue, reason: reason)
+        }
+    }
+
     public static func decode(_ bytes: [UInt8], path: String) throws -> CheckpointState {
         let json: JSONValue
         do { json = try JSONValue.parse(bytes) } catch {
@@ -55,6 +79,12 @@ public struct CheckpointState: Sendable, Equatable {
         guard let body = json["ferry:checkpoint"] else {
             throw StreamFormatError.badCheckpoint(path: path, reason: "no \"ferry:checkpoint\" object")
         }
+        do { return try decodeBody(body, path: path) } catch let StreamFormatError.badCheckpoint(_, reason) {
+            throw StreamFormatError.damagedCheckpoint(path: path, reason: reason)
+        }
+    }
+
+    private static func decodeBody(_ body: JSONValue, path: String) throws -> CheckpointState {
         guard let version = body["version"]?.numberText, version == String(Self.version) else {
             throw StreamFormatError.badCheckpoint(path: path, reason: "unknown version \(body["version"]?.jsonText ?? "(none)")")
         }

@@ -28,7 +28,7 @@ public enum ExtractError: Error, CustomStringConvertible {
         case let .checksumMismatch(source, expected, actual):
             return "\(source): MD5 \(actual) does not match the manifest's \(expected); the object was not read"
         case let .countMismatch(source, expected, actual):
-            return "\(source): \(actual) items read but the manifest says \(expected); the object was not marked complete"
+            return "\(source): \(actual) items read but the manifest's itemCount says \(expected); the object was not marked complete"
         case let .objectFailed(source, reason): return "\(source): \(reason)"
         }
     }

@@ -63,6 +63,8 @@ public final class Loader {
 
     public private(set) var summary = Summary()
     public private(set) var state: CheckpointState
+    /// Why the checkpoint file was damaged, when it was rewritten from the table at start.
+    public private(set) var repairedCheckpoint: String? = nil
     private let table: Table
     private let options: Options
     private let rejects: RejectWriter
@@ -124,9 +126,18 @@ public final class Loader {
         state = CheckpointState(table: table.name)
         if let checkpointName, let path = options.checkpointPath {
             // The file is about to be rewritten: never over a file that is not a Ferry
-            // checkpoint (a mistyped path) or that is another table's bookmark.
-            if let existing = try CheckpointState.read(path: path), existing.table != table.name {
+            // checkpoint (a mistyped path) or that is another table's bookmark. A damaged
+            // one is rewritten: the table holds the true copy.
+            switch try CheckpointState.inspect(path: path) {
+            case .missing: break
+            case let .foreign(reason): throw StreamFormatError.badCheckpoint(path: path, reason: reason)
+            case let .valid(existing) where existing.table != table.name:
                 throw LoadError.checkpointOfAnotherTable(path: path, owner: existing.table, table: table.name)
+            case .valid: break
+            case let .damaged(owner?, _) where owner != table.name:
+                throw LoadError.checkpointOfAnotherTable(path: path, owner: owner, table: table.name)
+            case let .damaged(_, reason):
+                repairedCheckpoint = reason
             }
             state = try Self.readState(table: table, name: checkpointName)
             // The table's copy is the truth: repair a file a crash left one commit behind.

@@ -75,6 +75,7 @@ public enum TableBackup {
         }
         do {
             guard members.count == 1 else { throw JSONFieldError(path: members[1].key, problem: "is not a member this format has") }
+            guard case .object = members[0].value else { throw JSONFieldError(path: headerName, problem: "is not an object") }
             var body = try JSONFields(members[0].value, path: "")
             let version = try body.int("version", in: 0...Int.max)
             guard readableVersions.contains(version) else {
@@ -128,9 +129,11 @@ public struct BackupLineRules: Sendable {
     public func check(_ line: UnsafeRawBufferPointer, decoder: ItemDecoder) throws -> Line {
         guard line.starts(with: Self.itemPrefix) else {
             let json = try JSONValue.parse(line)   // a JSON error names its column
-            guard case let .object(members) = json, members.count == 1, let name = members.first?.key,
-                  StreamControl.names.contains(name) else {
-                throw BackupLineError("an item line of a backup is {\"Item\":{…}} in typed JSON")
+            guard case let .object(members) = json, let name = members.first?.key, StreamControl.names.contains(name) else {
+                throw BackupLineError("neither an item line ({\"Item\":{…}} in typed JSON) nor the ferry:end trailer")
+            }
+            if members.count > 1 {
+                throw BackupLineError("a \(name) line holds \"\(members[1].key)\" beside its \"\(name)\" member")
             }
             guard name == TableBackup.trailerName else { throw BackupLineError("a \(name) line cannot be in a backup") }
             return .trailer(members[0].value)

@@ -201,6 +201,7 @@ public struct TableDescription: Sendable, Equatable {
             return t
         }
         let name = try top.string("TableName")
+        try checkName(name, top.child("TableName"), field: "tableName")
         let definitionList = try top.array("AttributeDefinitions")
         var definitions: [KeyAttribute] = []
         for (i, entry) in definitionList.enumerated() {
@@ -211,13 +212,19 @@ public struct TableDescription: Sendable, Equatable {
             definitions.append(KeyAttribute(name: attribute, type: KeyType(rawValue: type) ?? .s))
         }
         func typed(_ names: [String], _ path: String) throws -> KeySchema {
-            let attributes = try names.map { n -> KeyAttribute in
+            let attributes = try names.enumerated().map { i, n -> KeyAttribute in
                 guard let d = definitions.first(where: { $0.name == n }) else {
-                    throw JSONFieldError(path: path, problem: "names \(n), which AttributeDefinitions does not define")
+                    throw JSONFieldError(path: "\(path)[\(i)].AttributeName", problem: "is \(n), which AttributeDefinitions does not define")
                 }
                 return d
             }
             return KeySchema(partition: attributes[0], sort: attributes.count > 1 ? attributes[1] : nil)
+        }
+        /// A table or index name DynamoDB allows, checked where it is read (the path named).
+        func checkName(_ name: String, _ path: String, field: String) throws {
+            do { try TableCatalog.validateName(name, field: field) } catch let error as DynamoDBError {
+                throw JSONFieldError(path: path, problem: "is '\(name)': \(error.message)")
+            }
         }
         let tableKeys = try typed(try keySchema(try top.array("KeySchema"), top.child("KeySchema")), top.child("KeySchema"))
         _ = try top.optionalString("TableStatus")
@@ -241,6 +248,7 @@ public struct TableDescription: Sendable, Equatable {
             for (i, entry) in list.enumerated() {
                 var f = try JSONFields(entry, path: top.child(key) + "[\(i)]")
                 let indexName = try f.string("IndexName")
+                try checkName(indexName, f.child("IndexName"), field: "indexName")
                 let keys = try typed(try keySchema(try f.array("KeySchema"), f.child("KeySchema")), f.child("KeySchema"))
                 var p = try JSONFields(f.value("Projection"), path: f.child("Projection"))
                 let kind = Projection.Kind(rawValue: try p.choice("ProjectionType", ["ALL", "KEYS_ONLY", "INCLUDE"])) ?? .all

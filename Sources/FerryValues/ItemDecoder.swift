@@ -57,7 +57,7 @@ public final class ItemDecoder {
         if firstKey.hasPrefix("ferry:") && StreamControl.names.contains(firstKey) {
             let body = try JSONValue.parse(bytes)
             guard case let .object(members) = body, members.count == 1 else {
-                throw ItemError(.controlWithOtherMembers(firstKey))
+                throw ItemError(.controlWithOtherMembers(firstKey, other: body.objectValue?.dropFirst().first?.key ?? ""))
             }
             return .control(name: firstKey, body: body)
         }

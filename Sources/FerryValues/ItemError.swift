@@ -23,7 +23,7 @@ public struct ItemError: Error, CustomStringConvertible, Equatable {
         case hashKeyTooLarge
         case rangeKeyTooLarge
         case emptyAttributeName
-        case controlWithOtherMembers(String)
+        case controlWithOtherMembers(String, other: String)
     }
 
     public var kind: Kind
@@ -90,7 +90,7 @@ public struct ItemError: Error, CustomStringConvertible, Equatable {
         case .rangeKeyTooLarge:
             return invalid + "Aggregated size of all range keys has exceeded the size limit of 1024 bytes"
         case .emptyAttributeName: return invalid + "An attribute name may not be empty"
-        case let .controlWithOtherMembers(name): return "a \(name) line must hold nothing beside its \"\(name)\" member"
+        case let .controlWithOtherMembers(name, other): return "a \(name) line must hold nothing beside its \"\(name)\" member, not \"\(other)\""
         }
     }
 

@@ -89,6 +89,29 @@ extension PipelineBench {
     var restore: String { "\(tool("ferry-restore")) --in '\(backupFile)' --table BenchRestore --replace 2>/dev/null" }
 }
 
+/// CSV: the items exported as CSV once, then read back beside Python's csv module.
+extension PipelineBench {
+    var csvFile: String { "\(dataFolder)/items.csv" }
+
+    func prepareCSV() throws {
+        guard fileSize(csvFile) == 0 else { return }
+        if !FileManager.default.fileExists(atPath: "\(dataFolder)/tables/BenchBackup") {
+            _ = try timeShell("\(tool("ferry-load")) --table BenchBackup --create id:S < '\(stream)' 2>/dev/null")
+        }
+        _ = try timeShell("\(tool("ferry-export")) --table BenchBackup --csv --out '\(csvFile)'")
+    }
+
+    var extractCSV: String { "\(tool("ferry-extract")) --format csv '\(csvFile)' > /dev/null" }
+    /// Parsing only: every row read, nothing made of it.
+    var pythonCSVParse: String {
+        "python3 -c \"import csv, sys; n = sum(1 for _ in csv.reader(open(sys.argv[1], newline='')))\" '\(csvFile)'"
+    }
+    /// What ferry-extract does with each row: a record made and written as a JSON line.
+    var pythonCSVToJSON: String {
+        "python3 -c \"import csv, json, sys; r = csv.reader(open(sys.argv[1], newline='')); h = next(r); w = sys.stdout.write\nfor row in r: w(json.dumps({k: v for k, v in zip(h, row) if v}) + '\\n')\" '\(csvFile)' > /dev/null"
+    }
+}
+
 /// ferry-load of plain files of growing size into a new table, one run each: items/s and
 /// peak RSS should stay flat if cost grows linearly and memory is bounded.
 struct ScaleBench {

@@ -17,7 +17,7 @@ let spec = CommandSpec(
         OptionSpec("--dir", value: "<folder>", help: "Where the data set is generated and kept (default bench-data)."),
         OptionSpec("--json", value: "<file>", help: "Also write the results as JSON to this file."),
         OptionSpec("--seed", value: "<n>", help: "Generator seed (default 1)."),
-        OptionSpec("--stage", value: "<name>", help: "Run only this stage (repeatable). Default set: transform, gunzip, gzip, extract, load, pipe, backup (export, backup, verify, restore), table, s3, scale. Only when named: parse-plain, parse-typed, write-typed, expressions, table-writes (small batches and single puts), table-scale (the engine alone, --items items).", repeatable: true),
+        OptionSpec("--stage", value: "<name>", help: "Run only this stage (repeatable). Default set: transform, gunzip, gzip, extract, csv, load, pipe, backup (export, backup, verify, restore), table, s3, scale. Only when named: parse-plain, parse-typed, write-typed, expressions, table-writes (small batches and single puts), table-scale (the engine alone, --items items).", repeatable: true),
         OptionSpec("--scale", value: "<n,n,...>", help: "Item counts of the scaling run of ferry-load (default 1000000,4000000,16000000)."),
         OptionSpec("--s3-bytes", value: "<n>", help: "Size of the file for the ferry-s3 cp stage (default 1 GiB)."),
         OptionSpec("--s3-keys", value: "<n>", help: "Keys for the ferry-s3 listing stage (default 100000)."),
@@ -56,7 +56,7 @@ CommandLineTool.main(spec) { args in
     var rows: [ReportRow] = []
     var notes: [String] = []
 
-    let defaultStages = ["transform", "gunzip", "gzip", "extract", "load", "pipe", "backup", "table", "s3", "scale"]
+    let defaultStages = ["transform", "gunzip", "gzip", "extract", "csv", "load", "pipe", "backup", "table", "s3", "scale"]
     let namedOnly = ["parse-plain", "parse-typed", "write-typed", "expressions", "table-writes", "table-scale"]
     let selected = args.values("--stage")
     for name in selected where !(defaultStages + namedOnly).contains(name) {
@@ -181,6 +181,19 @@ CommandLineTool.main(spec) { args in
             (", \(threads) threads", { _ = try timeShell(bench.load(threads: threads)) }),
         ])
         try measure("pipe", "import (executables)", "extract|transform|load", bytes: plainBytes, references: []) { _ = try timeShell(bench.pipe) }
+    }
+    if included("csv") {
+        // The items as DynamoDB's import CSV (ferry-export --csv: maps and lists become
+        // quoted typed JSON, full of doubled quotes), read back by the one-pass reader.
+        let tools = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().path
+        let bench = PipelineBench(dir: dir, tools: tools, items: items, seed: seed)
+        try bench.prepare(plain: plain)
+        try bench.prepareCSV()
+        let csvBytes = Double(fileSize(bench.csvFile))
+        try measure("csv", "import (executables)", "extract CSV (1 thread)", bytes: csvBytes, references: [
+            Reference(name: "python3 csv.reader", command: bench.pythonCSVParse),
+            Reference(name: "python3 csv to JSON lines", command: bench.pythonCSVToJSON),
+        ]) { _ = try timeShell(bench.extractCSV) }
     }
     if included("backup") {
         let tools = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().path

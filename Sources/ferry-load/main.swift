@@ -164,6 +164,9 @@ CommandLineTool.main(spec) { args in
     } catch let error as ExpressionError {
         throw UsageError.other("\(error)")
     }
+    if let reason = run.repairedCheckpoint, let path = options.checkpointPath {
+        console.warning("\(path): damaged checkpoint file (\(reason)): rewritten from the table's own copy")
+    }
     if let backupHeader { run.expectBackup(backupHeader, source: files[0]) }
     progress.begin()
     var failure: Error? = nil
@@ -189,6 +192,7 @@ CommandLineTool.main(spec) { args in
             JSONMember("conditionFailed", .number(String(summary.conditionFailed))),
             JSONMember("skipped", .number(String(summary.skipped))),
             JSONMember("uncommitted", .number(String(summary.uncommitted))),
+            JSONMember("controls", .number(String(summary.controls))),
             JSONMember("bytes", .number(String(summary.bytes))),
             JSONMember("seconds", .number(String(format: "%.3f", summary.seconds))),
             JSONMember("itemsPerSecond", .number(String(rate))),

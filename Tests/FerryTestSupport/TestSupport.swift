@@ -1,4 +1,7 @@
 import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// Paths and processes for tests. Fixtures live in the repository's fixtures/ folder,
 /// found from this file's path so tests run from any working directory.
@@ -42,47 +45,57 @@ public enum TestSupport {
                            bash script: String, at directory: URL) throws -> Result {
         let url = currentDirectory.appendingPathComponent("script.sh")
         try Data(script.utf8).write(to: url)
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/bin/bash")
-        process.arguments = [url.path]
-        process.environment = environment
-        process.currentDirectoryURL = directory
-        return try runToEnd(process, stdin: [])
+        return try spawn("/bin/bash", [url.path], environment: environment, directory: directory, stdin: [])
     }
 
     /// Runs a built executable with `stdin` as input and waits for it.
     public static func run(_ tool: String, _ arguments: [String], stdin: [UInt8] = [],
                            environment: [String: String]? = nil, currentDirectory: URL? = nil) throws -> Result {
-        let process = Process()
-        process.executableURL = productsFolder.appendingPathComponent(tool)
-        process.arguments = arguments
-        if let environment { process.environment = environment }
-        if let currentDirectory { process.currentDirectoryURL = currentDirectory }
-        return try runToEnd(process, stdin: stdin)
+        try spawn(productsFolder.appendingPathComponent(tool).path, arguments, environment: environment,
+                  directory: currentDirectory, stdin: stdin)
     }
 
-    /// Starts `process` with pipes, feeds `stdin`, and waits for it and its output.
-    static func runToEnd(_ process: Process, stdin: [UInt8]) throws -> Result {
-        let input = Pipe(), output = Pipe(), errors = Pipe()
-        process.standardInput = input
-        process.standardOutput = output
-        process.standardError = errors
-        try process.run()
-        // Feed stdin and drain both outputs concurrently so no pipe fills up and blocks.
-        let group = DispatchGroup()
-        nonisolated(unsafe) var outData = Data(), errData = Data()
-        group.enter()
-        DispatchQueue.global().async { outData = output.fileHandleForReading.readDataToEndOfFile(); group.leave() }
-        group.enter()
-        DispatchQueue.global().async { errData = errors.fileHandleForReading.readDataToEndOfFile(); group.leave() }
-        input.fileHandleForWriting.write(Data(stdin))
-        try? input.fileHandleForWriting.close()
-        process.waitUntilExit()
-        group.wait()
-        return Result(status: process.terminationStatus,
-                      stdout: String(decoding: outData, as: UTF8.self),
-                      stderr: String(decoding: errData, as: UTF8.self),
-                      stdoutBytes: [UInt8](outData))
+    /// Runs `executable` with posix_spawn and waits for it with waitpid; stdin, stdout and
+    /// stderr are files. (Foundation's Process, run thousands of times by the fault
+    /// suites, now and then never noticed a child's exit and hung the suite.) A child
+    /// killed by a signal reports the signal's number, as Process did.
+    static func spawn(_ executable: String, _ arguments: [String], environment: [String: String]?, directory: URL?,
+                      stdin: [UInt8]) throws -> Result {
+        let scratch = FileManager.default.temporaryDirectory.appendingPathComponent("ferry-spawn-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: scratch, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: scratch) }
+        let inPath = scratch.appendingPathComponent("in").path
+        let outPath = scratch.appendingPathComponent("out").path
+        let errPath = scratch.appendingPathComponent("err").path
+        try Data(stdin).write(to: URL(fileURLWithPath: inPath))
+        // The child changes folder itself (coreutils env -C), so no chdir call is needed here.
+        var argv = [executable] + arguments
+        var program = executable
+        if let directory {
+            argv = ["/usr/bin/env", "-C", directory.path, "--"] + argv
+            program = "/usr/bin/env"
+        }
+        let env = (environment ?? ProcessInfo.processInfo.environment).map { "\($0.key)=\($0.value)" }
+        var actions = posix_spawn_file_actions_t()
+        posix_spawn_file_actions_init(&actions)
+        defer { posix_spawn_file_actions_destroy(&actions) }
+        posix_spawn_file_actions_addopen(&actions, 0, inPath, O_RDONLY, 0)
+        posix_spawn_file_actions_addopen(&actions, 1, outPath, O_WRONLY | O_CREAT | O_TRUNC, 0o600)
+        posix_spawn_file_actions_addopen(&actions, 2, errPath, O_WRONLY | O_CREAT | O_TRUNC, 0o600)
+        func cStrings(_ strings: [String]) -> [UnsafeMutablePointer<CChar>?] { strings.map { strdup($0) } + [nil] }
+        let cArgv = cStrings(argv), cEnv = cStrings(env)
+        defer { (cArgv + cEnv).forEach { free($0) } }
+        var pid: pid_t = 0
+        let failure = posix_spawn(&pid, program, &actions, nil, cArgv, cEnv)
+        guard failure == 0 else { throw NSError(domain: "posix_spawn", code: Int(failure)) }
+        var status: Int32 = 0
+        while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
+        let signal = status & 0x7F
+        let code = signal == 0 ? (status >> 8) & 0xFF : signal
+        let out = (try? Data(contentsOf: URL(fileURLWithPath: outPath))) ?? Data()
+        let err = (try? Data(contentsOf: URL(fileURLWithPath: errPath))) ?? Data()
+        return Result(status: code, stdout: String(decoding: out, as: UTF8.self), stderr: String(decoding: err, as: UTF8.self),
+                      stdoutBytes: [UInt8](out))
     }
 }
 
@@ -107,12 +120,7 @@ extension TestSupport {
 
     /// Runs a bash script with `environment`, in `directory`, and waits for it.
     public static func bash(_ script: String, environment: [String: String], in directory: URL) throws -> Result {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/bin/bash")
-        process.arguments = ["-c", script]
-        process.environment = environment
-        process.currentDirectoryURL = directory
-        return try runToEnd(process, stdin: [])
+        try spawn("/bin/bash", ["-c", script], environment: environment, directory: directory, stdin: [])
     }
 }
 

@@ -151,7 +151,7 @@ final class ImportToolTests: XCTestCase {
         // ... and with them rewritten to match, the item count is checked per data file.
         try sh("cd bad/AWSDynamoDB/*/ && for m in manifest-summary manifest-files; do openssl dgst -md5 -binary $m.json | base64 | tr -d '\\n' > $m.md5; done")
         let r = try sh("ferry-extract bad", expect: 1)
-        XCTAssertTrue(r.stderr.contains("3ouyx3ztgi6b7hpnp6q3p7ds5q.json.gz: 1 items read but the manifest says 2; the object was not marked complete"), r.stderr)
+        XCTAssertTrue(r.stderr.contains("3ouyx3ztgi6b7hpnp6q3p7ds5q.json.gz: 1 items read but the manifest's itemCount says 2; the object was not marked complete"), r.stderr)
         XCTAssertFalse(r.stdout.contains("PartiQL Rocks"), "nothing of the object is sent without its barrier")
         XCTAssertEqual(r.stdout.components(separatedBy: "\"complete\":true").count - 1, 2, "the two good files end complete")
     }
