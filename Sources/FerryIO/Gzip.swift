@@ -208,6 +208,7 @@ public enum InputDecoding {
 
     /// What a stream that is not UTF-8 text or gzip is, from its first bytes; nil for text.
     public static func unreadableKind(_ b: [UInt8]) -> String? {
+        if b.starts(with: [0x1F, 0x8B]) { return "gzip data inside gzip (compressed twice: zcat it once first)" }
         if b.starts(with: [0xFD, 0x37, 0x7A, 0x58, 0x5A, 0x00]) { return "xz-compressed data (decompress it first: xz -dc)" }
         if b.count >= 4, b.starts(with: [0x42, 0x5A, 0x68]), (0x31...0x39).contains(b[3]) { return "bzip2-compressed data (decompress it first: bzip2 -dc)" }
         if b.starts(with: [0x28, 0xB5, 0x2F, 0xFD]) { return "zstd-compressed data (decompress it first: zstd -dc)" }

@@ -50,14 +50,14 @@ public struct Barrier: Sendable, Equatable {
     /// other tools), then it is 0.
     public init(body: JSONValue) throws {
         guard let source = body["source"]?.stringValue, !source.isEmpty else { throw StreamFormatError.badBarrier("no \"source\" string") }
-        guard let lineText = body["line"]?.numberText, let line = Int(lineText), line >= 0 else {
+        guard let lineText = body["line"]?.numberText, let line = Int(lineText), line >= 0, line <= JSONFields.maxCount else {
             throw StreamFormatError.badBarrier("no \"line\" count")
         }
         // Every member present is checked: a checkpoint is read back from these, and a
         // mistyped one must not quietly mean 0 or false.
         var records = 0
         if let value = body["records"] {
-            guard let text = value.numberText, let n = Int(text), n >= 0 else { throw StreamFormatError.badBarrier("\"records\" is not a count") }
+            guard let text = value.numberText, let n = Int(text), n >= 0, n <= JSONFields.maxCount else { throw StreamFormatError.badBarrier("\"records\" is not a count") }
             records = n
         }
         var complete = false

@@ -91,7 +91,9 @@ final class CSVReader {
     private var raw: [UInt8] = []
     private var fieldBytes: [UInt8] = []
     private var fieldEnds: [Int] = []
+    private var fieldsSeen = 0
     private var overlong = false
+    private var tooManyFields = false
 
     init(source: ByteSource, delimiter: UInt8, maxRecordBytes: Int = LineReader.defaultMaxLineLength, bufferSize: Int = 1 << 20) {
         self.source = source
@@ -121,13 +123,18 @@ final class CSVReader {
             raw.removeAll(keepingCapacity: true)
             fieldBytes.removeAll(keepingCapacity: true)
             fieldEnds.removeAll(keepingCapacity: true)
+            fieldsSeen = 0
             overlong = false
+            tooManyFields = false
             let firstLine = nextLine
             var failure: String? = nil
             guard let ended = try readRecord(&failure) else { return nil }
             _ = ended
             if let failure {
                 throw ExtractError.badRecord(line: firstLine, reason: failure, text: overlong ? [] : raw)
+            }
+            if tooManyFields {
+                throw ExtractError.badRecord(line: firstLine, reason: "the record has more than \(Self.maxFields) fields", text: [])
             }
             if overlong {
                 throw ExtractError.badRecord(line: firstLine, reason: "the record is longer than the limit of \(maxRecordBytes) bytes", text: [])
@@ -167,7 +174,7 @@ final class CSVReader {
                     case .quoted:
                         failure = failure ?? "a quoted field is not closed before the end of the object"
                     default:
-                        fieldEnds.append(fieldBytes.count)
+                        endField()
                     }
                     return true
                 }
@@ -207,7 +214,7 @@ final class CSVReader {
                 let b = buffer[i]
                 sawAnything = true
                 position = i + 1
-                fieldEnds.append(fieldBytes.count)
+                endField()
                 if b == delimiter {
                     keep(i, 1)
                     state = .fieldStart
@@ -251,21 +258,21 @@ final class CSVReader {
                     state = .quoted
                     continue
                 }
-                fieldEnds.append(fieldBytes.count)
                 if b == delimiter {
+                    endField()
                     keep(position, 1)
                     position += 1
                     state = .fieldStart
                     continue
                 }
                 if b == 0x0A || b == 0x0D {
+                    endField()
                     position += 1
                     endLine(b)
                     return true
                 }
                 // Text after the closing quote: the record is bad; read on to its end.
-                failure = failure ?? "field \(fieldEnds.count): text after a closing quote"
-                fieldEnds.removeLast()
+                failure = failure ?? "field \(fieldsSeen + 1): text after a closing quote"
                 state = .unquoted
             }
         }
@@ -281,6 +288,26 @@ final class CSVReader {
             pendingCR = true
         }
     }
+
+    /// Ends a field. Past `maxFields` the record is refused like an over-long one (a
+    /// record of 16 MiB of commas would be 16 million strings), and nothing more is held.
+    @inline(__always)
+    private func endField() {
+        fieldsSeen += 1
+        guard !overlong else { return }
+        if fieldsSeen > Self.maxFields {
+            overlong = true
+            tooManyFields = true
+            raw.removeAll()
+            fieldBytes.removeAll()
+            fieldEnds.removeAll()
+            return
+        }
+        fieldEnds.append(fieldBytes.count)
+    }
+
+    /// No DynamoDB item of 400 KB can have more attributes than this.
+    static let maxFields = 400_000
 
     @inline(__always)
     private func keep(_ offset: Int, _ count: Int) {

@@ -68,6 +68,8 @@ public struct CheckpointState: Sendable, Equatable {
         guard let body = json["ferry:checkpoint"] else { return .foreign(reason: "no \"ferry:checkpoint\" object") }
         do { return .valid(try decode(bytes, path: path)) } catch let StreamFormatError.damagedCheckpoint(_, reason) {
             return .damaged(table: body["table"]?.stringValue, reason: reason)
+        } catch let StreamFormatError.badCheckpoint(_, reason) {
+            return .foreign(reason: reason)
         }
     }
 
@@ -79,19 +81,23 @@ public struct CheckpointState: Sendable, Equatable {
         guard let body = json["ferry:checkpoint"] else {
             throw StreamFormatError.badCheckpoint(path: path, reason: "no \"ferry:checkpoint\" object")
         }
+        guard case .object = body else {
+            throw StreamFormatError.badCheckpoint(path: path, reason: "\"ferry:checkpoint\" is not an object")
+        }
+        // Another version is another Ferry's file: read by neither, overwritten by neither.
+        guard let version = body["version"]?.numberText, version == String(Self.version) else {
+            throw StreamFormatError.badCheckpoint(path: path, reason: "unknown version \(body["version"]?.jsonText ?? "(none)")")
+        }
         do { return try decodeBody(body, path: path) } catch let StreamFormatError.badCheckpoint(_, reason) {
             throw StreamFormatError.damagedCheckpoint(path: path, reason: reason)
         }
     }
 
     private static func decodeBody(_ body: JSONValue, path: String) throws -> CheckpointState {
-        guard let version = body["version"]?.numberText, version == String(Self.version) else {
-            throw StreamFormatError.badCheckpoint(path: path, reason: "unknown version \(body["version"]?.jsonText ?? "(none)")")
-        }
         guard let table = body["table"]?.stringValue else {
             throw StreamFormatError.badCheckpoint(path: path, reason: "no \"table\" string")
         }
-        guard let linesText = body["lines"]?.numberText, let lines = Int(linesText), lines >= 0 else {
+        guard let linesText = body["lines"]?.numberText, let lines = Int(linesText), lines >= 0, lines <= JSONFields.maxCount else {
             throw StreamFormatError.badCheckpoint(path: path, reason: "\"lines\" is not a count")
         }
         var state = CheckpointState(table: table, lines: lines)
@@ -174,7 +180,7 @@ public struct InputIdentity: Sendable, Equatable {
 
     public init(body: JSONValue) throws {
         guard let name = body["name"]?.stringValue else { throw StreamFormatError.badInput("input: no \"name\" string") }
-        guard let bytes = body["bytes"]?.numberText.flatMap({ Int($0) }), bytes >= 0 else {
+        guard let bytes = body["bytes"]?.numberText.flatMap({ Int($0) }), bytes >= 0, bytes <= JSONFields.maxCount else {
             throw StreamFormatError.badInput("input: \"bytes\" is not a count")
         }
         guard let head = body["headBytes"]?.numberText.flatMap({ Int($0) }), head >= 0, head <= min(bytes, Self.headLimit) else {

@@ -82,11 +82,17 @@ public final class Extractor {
             // and its manifests and data files must not be read as records (beside a
             // finished export too, or a retried export would be read twice).
             if options.format == .auto || options.format == .awsExport {
-                let finished = Set(summaries.map { String($0.uri.dropLast($0.baseName.count)) })
+                var finished = Set(summaries.map { String($0.uri.dropLast($0.baseName.count)) })
                 for object in objects {
                     guard let folder = Self.exportFolder(of: object.uri), !finished.contains(folder) else { continue }
+                    // Part of a finished export named on its own (its data/ folder, one
+                    // data file) is read as plain objects.
+                    if let summary = try? catalog.list(folder + "manifest-summary.json"), summary.contains(where: { $0.uri == folder + "manifest-summary.json" }) {
+                        finished.insert(folder)
+                        continue
+                    }
                     throw ExtractError.badManifest(folder + "manifest-summary.json",
-                                                   reason: "missing: the export is unfinished or damaged (Amazon writes the summary last); name a finished export, or remove this one")
+                                                   reason: "missing: the export is unfinished or damaged (Amazon writes the summary last); name a finished export")
                 }
             }
             if options.format == .awsExport || (options.format == .auto && !summaries.isEmpty) {
@@ -217,7 +223,11 @@ public final class Extractor {
             let data = try catalog.sibling(of: summaryObject, "data/" + name)
             units.append(Unit(object: data, format: .lines(incremental ? .exportIncremental : .json(.typed)),
                               md5: md5, itemCount: count))
-            total += count
+            let (sum, overflow) = total.addingReportingOverflow(count)
+            guard !overflow, sum <= JSONFields.maxCount else {
+                throw ExtractError.badManifest(filesObject.uri, reason: "line \(lineNumber): the itemCounts add up to more than \(JSONFields.maxCount)")
+            }
+            total = sum
         }
         if let expectedTotal, expectedTotal != total {
             throw ExtractError.badManifest(summaryObject.uri, reason: "itemCount \(expectedTotal) but the data files list \(total)")
@@ -306,7 +316,10 @@ public final class Extractor {
         stats.objects += 1
         if let md5 = unit.md5 {
             try verify(raw, name: object.uri, md5: md5)
+            let checked = etag
             (raw, etag) = try catalog.open(object)
+            // The bytes read must be the bytes checked.
+            if etag != checked { throw ExtractError.objectFailed(object.uri, reason: "it changed while it was read (ETag \(checked), then \(etag)); nothing from it was sent: rerun") }
         }
         let rejectsBefore = rejects.count
         let group = GroupWriter(output: output, source: object.uri, etag: etag, every: max(1, options.barrierEvery), records: startRecords, line: skipThrough)
@@ -365,8 +378,12 @@ public final class Extractor {
     private func sniff(_ object: SourceObject) throws -> UnitFormat {
         if options.format == .csv { return .csv }
         let decoded = TextEncodingSource(try InputDecoding.open(try catalog.open(object).source), encoding: options.encoding)
-        let reader = LineReader(source: decoded, maxLineLength: 1 << 20)
-        guard let line = try? reader.next() else { return .lines(.json(.auto)) }
+        let reader = LineReader(source: decoded)
+        let found: UnsafeRawBufferPointer?
+        do { found = try reader.next() } catch IOError.lineTooLong {
+            throw ExtractError.badLine("its first line is longer than \(LineReader.defaultMaxLineLength) bytes, so its format cannot be told: give --format")
+        }
+        guard let line = found else { return .lines(.json(.auto)) }
         if line.contains(0x03) { return .lines(.dataPipeline) }
         let first = line.first { $0 != 0x20 && $0 != 0x09 }
         if first == UInt8(ascii: "[") {

@@ -97,8 +97,10 @@ public final class Loader {
     private var head: [UInt8] = []
     /// The inputs' names so far, as the identity names them.
     private var inputNames: [String] = []
-    /// Where the last line of the group ends in the stream (for the identity).
+    /// Where the last line of the group ends in the stream, and how many inputs had been
+    /// opened then (for the identity).
     private var groupEndOffset = 0
+    private var groupInputs = 0
     /// Set when a commit failed or happened without its checkpoint file: nothing more
     /// may be committed in this run (finish() then commits nothing).
     private var stopped = false
@@ -189,6 +191,14 @@ public final class Loader {
         case backupItem(Result<Table.PreparedWrite, Error>, key: [UInt8], line: Int, range: Range<Int>)
         /// A line that stops the load (a backup line breaking the backup's rules).
         case fatal(Error)
+
+        /// Where the line is in its block (nil for a fatal line).
+        var range: Range<Int>? {
+            switch self {
+            case let .write(_, _, range), let .backupItem(_, _, _, range), let .barrier(_, _, range), let .control(_, _, range): return range
+            case .fatal: return nil
+            }
+        }
         case barrier(Barrier, line: Int, range: Range<Int>)
         case control(name: String, line: Int, range: Range<Int>)
     }
@@ -324,25 +334,16 @@ public final class Loader {
                 stopped = true
                 throw error
             case let .backupItem(result, key, line, range):
-                summary.read += 1
                 do { try block.bytes[range].withUnsafeBytes { try backupTally?.addItem($0, key: key, number: line) } } catch {
                     stopped = true
                     throw error
                 }
-                pending.append(Pending(write: result, line: line, record: block.bytes[range], source: source))
+                try accept(result, line: line, range: range, in: block, source: source)
             case let .write(result, line, range):
-                summary.read += 1
-                if !sawBarrier && state.sources.isEmpty && state.lines > 0 {
-                    if lineCount == state.lines { try checkInput(endingAt: streamOffset + range.upperBound) }
-                    if lineCount <= state.lines {
-                        summary.skipped += 1     // committed by an earlier run of the same input
-                        continue
-                    }
-                }
-                pending.append(Pending(write: result, line: line, record: block.bytes[range], source: source))
-                groupEndOffset = streamOffset + range.upperBound
+                try accept(result, line: line, range: range, in: block, source: source)
             case let .barrier(barrier, line, range):
                 summary.controls += 1
+                if lineCount == state.lines { try checkInputIfCounted(endingAt: streamOffset + range.upperBound) }
                 if !sawBarrier && !pending.isEmpty {
                     // Records before a stream's first barrier cannot be placed: commit them
                     // by line count first, as a plain stream would be.
@@ -352,6 +353,7 @@ public final class Loader {
                 try reachBarrier(barrier, at: source, line: line, record: block.bytes[range])
             case let .control(name, line, range):
                 summary.controls += 1
+                if lineCount == state.lines { try checkInputIfCounted(endingAt: streamOffset + range.upperBound) }
                 // A backup's trailer is checked at the end.
                 if name == TableBackup.trailerName, backupTally != nil {
                     let body = (try? JSONValue.parse(Array(block.bytes[range])))?[name] ?? .null
@@ -361,8 +363,32 @@ public final class Loader {
                     }
                 }
             }
+            // The line count covers every line consumed, records and control lines alike;
+            // the identity names where the last one ends and the inputs so far.
+            if let range = entry.range {
+                groupEndOffset = streamOffset + range.upperBound
+                groupInputs = inputNames.count
+            }
             if !sawBarrier && pending.count >= options.groupRecords { try commit() }
         }
+    }
+
+    /// A record: skipped when an earlier run of the same input committed it (a stream
+    /// without barriers, counted by lines), else added to the group.
+    private func accept(_ result: Result<Table.PreparedWrite, Error>, line: Int, range: Range<Int>, in block: ParsedBlock, source: String) throws {
+        summary.read += 1
+        if lineCount == state.lines { try checkInputIfCounted(endingAt: streamOffset + range.upperBound) }
+        if !sawBarrier && state.sources.isEmpty && lineCount <= state.lines {
+            summary.skipped += 1     // committed by an earlier run of the same input
+            return
+        }
+        pending.append(Pending(write: result, line: line, record: block.bytes[range], source: source))
+    }
+
+    /// At the committed line count's last line (whatever kind of line it is).
+    private func checkInputIfCounted(endingAt offset: Int) throws {
+        guard !sawBarrier, state.sources.isEmpty, state.lines > 0 else { return }
+        try checkInput(endingAt: offset)
     }
 
     /// The identity of the stream up to the end of the group's last line.
@@ -370,7 +396,10 @@ public final class Loader {
         let headBytes = min(InputIdentity.headLimit, groupEndOffset, head.count)
         var crc = CRC32()
         head.withUnsafeBytes { crc.update(UnsafeRawBufferPointer(rebasing: $0[..<headBytes])) }
-        return InputIdentity(name: inputNames.joined(separator: " "), bytes: groupEndOffset, headBytes: headBytes, headCRC: crc.value)
+        // The inputs up to the one holding that line: later ones (empty, blank) are not
+        // part of what was counted, so a rerun is the same input whatever follows.
+        let names = inputNames.prefix(max(1, groupInputs)).joined(separator: " ")
+        return InputIdentity(name: names, bytes: groupEndOffset, headBytes: headBytes, headCRC: crc.value)
     }
 
     /// At the committed line count's last line: the input must be the one it was counted
@@ -379,6 +408,7 @@ public final class Loader {
     private func checkInput(endingAt offset: Int) throws {
         guard let expected = state.input else { return }   // a checkpoint from before identities
         groupEndOffset = offset
+        groupInputs = inputNames.count
         let actual = currentIdentity()
         if actual != expected {
             stopped = true
@@ -509,6 +539,13 @@ public final class Loader {
 
     private func reject(_ entry: Pending, _ reason: String) throws {
         try entry.record.withUnsafeBytes { try rejects.reject(source: entry.source, line: entry.line, reason: reason, record: $0, checkingLimit: false) }
+    }
+
+    /// After the input failed (a damaged gzip, a read error): records read since the
+    /// last commit are not committed (a damage found late may lie behind them); a rerun
+    /// reads them again.
+    public func abandonPending() {
+        stopped = true
     }
 
     /// Commits what is left, unless the run stopped on a failed commit or a refused

@@ -305,7 +305,7 @@ extension TableBackup {
                 return { block -> Checked in
                     var out = Checked()
                     if let line = block.overlongLine {
-                        out.failure = .badItem(name, line: line, reason: "line is longer than the limit")
+                        out.failure = .badItem(name, line: line, reason: "line is longer than the limit of \(LineReader.defaultMaxLineLength) bytes")
                         return out
                     }
                     block.forEachLine { line, number in

@@ -149,14 +149,16 @@ public final class TableCatalog: @unchecked Sendable {
     /// (docs/table-storage.md, "Replacing a table"): the swap is one renameat2
     /// RENAME_EXCHANGE where the file system has it; elsewhere the old table is first
     /// renamed to `~replaced-…`, which `recoverWork` renames back if the new one never
-    /// took its name.
+    /// took its name. Once the new table has the name, nothing after (a directory sync,
+    /// removing the old table) fails the publish: the caller must not discard `work`,
+    /// which may hold the old table by then.
     public func publish(_ work: String, as name: String, replace: Bool, program: String) throws {
         let folder = try self.folder
         guard let existing = try folder.subdirectory(name) else {
             do { try folder.rename(work, to: name) } catch let IOError.failed(_, _, code) where code == EEXIST || code == ENOTEMPTY {
                 throw DynamoDBError(.resourceInUse, "Table already exists: \(name)")
             }
-            try folder.sync()
+            try? folder.sync()
             return
         }
         guard replace else { throw DynamoDBError(.resourceInUse, "Table already exists: \(name)") }
@@ -165,17 +167,47 @@ public final class TableCatalog: @unchecked Sendable {
             throw DynamoDBError(.resourceInUse, "Attempt to change a resource which is still in use: \(e)")
         }
         defer { lock.release() }
-        let retired: String
         if try folder.exchange(work, name) {
-            retired = work           // now holds the old table
-        } else {
-            retired = Self.workName("replaced")
-            try folder.rename(name, to: retired)
+            try? folder.sync()
+            removeTable(work)    // now the old table
+            return
+        }
+        // Without the exchange, the name is free for a moment: the old table says which
+        // table replaces it, so recovery removes it only if exactly that one took the name.
+        guard let newDescription = try folder.subdirectory(work).flatMap({ try TableDescription.read($0) }) else {
+            throw DynamoDBError.tableNotFound(name)
+        }
+        try existing.writeAtomically(Self.replacedByName) { sink in
+            try Array((newDescription.tableId + "\n").utf8).withUnsafeBytes { try sink.write($0) }
+        }
+        let retired = Self.workName("replaced")
+        try folder.rename(name, to: retired)
+        do {
             try folder.sync()
             try folder.rename(work, to: name)
+        } catch {
+            // Put the old table back (a table created meanwhile keeps the name; then
+            // recovery leaves the old one for a person, never removes it).
+            if (try? folder.rename(retired, to: name)) != nil { try? folder.sync() }
+            throw error
         }
-        try folder.sync()
-        try? folder.removeTree(retired)
+        try? folder.sync()
+        removeTable(retired)
+    }
+
+    /// The file a table moved aside by a replace holds: the TableId of the table that
+    /// replaces it.
+    static let replacedByName = "REPLACED-BY"
+
+    /// Removes a table's folder, its table.json first (and synced), so a folder without
+    /// one is known to be on its way out.
+    func removeTable(_ name: String) {
+        guard let folder = existingFolder else { return }
+        if let sub = try? folder.subdirectory(name) {
+            _ = try? sub.removeFile(TableDescription.fileName)
+            try? sub.sync()
+        }
+        try? folder.removeTree(name)
     }
 
     /// Removes a hidden table that will not be published.
@@ -185,8 +217,9 @@ public final class TableCatalog: @unchecked Sendable {
 
     /// Finishes what processes that died left in work folders (kill -9 in a create,
     /// restore, delete or replace), once their pid is gone: a replaced table whose name
-    /// is free again is renamed back (the replace never finished); every other work
-    /// folder is removed. Runs whenever a catalog opens.
+    /// is free again is renamed back (the replace never finished), and removed only when
+    /// the table that replaced it has the name; every other work folder is removed.
+    /// Runs whenever a catalog opens.
     func recoverWork() {
         guard let folder = existingFolder, let entries = try? folder.entries() else { return }
         let work = entries.filter { $0.kind == .directory && $0.name.hasPrefix(Self.workPrefix) }.map(\.name)
@@ -195,8 +228,9 @@ public final class TableCatalog: @unchecked Sendable {
             guard parts.count >= 3, let pid = Int32(parts[parts.count - 2]) else { return false }
             return kill(pid, 0) != 0 && errno == ESRCH
         }
+        let replaced = Set(work.filter { $0.hasPrefix("~replaced-") || isOldStyleReplaced($0, among: work) })
         // Replaced tables first, so the name they give back is not taken meanwhile.
-        for name in work where dead(name) && (name.hasPrefix("~replaced-") || isOldStyleReplaced(name, among: work)) {
+        for name in replaced where dead(name) {
             guard let sub = try? folder.subdirectory(name) else { continue }
             let read: TableDescription?
             do { read = try TableDescription.read(sub) } catch { continue }   // damaged: leave it for a person
@@ -207,13 +241,19 @@ public final class TableCatalog: @unchecked Sendable {
                 continue
             }
             guard let taken = try? folder.status(description.name) != nil else { continue }
-            if taken {
-                try? folder.removeTree(name)
-            } else if (try? folder.rename(name, to: description.name)) != nil {
-                try? folder.sync()
+            if !taken {
+                if (try? folder.rename(name, to: description.name)) != nil { try? folder.sync() }
+                continue
+            }
+            // The name is taken: by the table that replaced this one (the swap was done)
+            // or by another (a create in the moment the name was free): then keep it.
+            let successor = try? sub.openForReading(Self.replacedByName).map { String(decoding: try $0.readAll(limit: 4096), as: UTF8.self) }
+            let holder = try? folder.subdirectory(description.name).flatMap { try TableDescription.read($0) }
+            if let successor, let holder, successor.trimmingCharacters(in: .whitespacesAndNewlines) == holder.tableId {
+                removeTable(name)
             }
         }
-        for name in work where dead(name) && !name.hasPrefix("~replaced-") {
+        for name in work where dead(name) && !replaced.contains(name) {
             try? folder.removeTree(name)
         }
     }

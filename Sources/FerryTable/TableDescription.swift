@@ -158,7 +158,9 @@ public struct TableDescription: Sendable, Equatable {
 
     /// Seconds since the epoch with milliseconds, as DynamoDB's JSON carries times.
     static func timeText(_ t: Double) -> String {
-        let ms = Int((t * 1000).rounded())
+        // Read times are at most 1e11 s; anything else saturates rather than traps.
+        let scaled = (t * 1000).rounded()
+        let ms = scaled.isFinite ? Int(max(0, min(scaled, 1e14))) : 0
         let frac = ms % 1000
         return "\(ms / 1000)." + String(repeating: "0", count: 3 - String(frac).count) + String(frac)
     }

@@ -342,6 +342,11 @@ final class StoreEngine: @unchecked Sendable {
         state.unlock()
         var failure: Error? = nil
         if big && writeFailure == nil { do { try rotate() } catch { failure = error } }
+        // With the `batch` policy the last commits may not be synced yet: a closed table
+        // is durable (a restore publishes it right after).
+        if failure == nil && writeFailure == nil && unsyncedBytes > 0 {
+            do { try syncLog() } catch { failure = error }
+        }
         state.lock()
         stopping = true
         state.broadcast()

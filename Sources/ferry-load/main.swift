@@ -176,6 +176,7 @@ CommandLineTool.main(spec) { args in
         for file in files.dropFirst() { try run.run(try InputDecoding.open(path: file)) }
     } catch {
         failure = error
+        run.abandonPending()
     }
     do { _ = try run.finish() } catch { failure = failure ?? error }
     let summary = run.summary

@@ -92,6 +92,11 @@ final class ExtractFormatTests: XCTestCase {
         ])
     }
 
+    func testCSVRecordWithMoreFieldsThanAnItemCanHoldIsRejectedWithoutHoldingThem() {
+        let text = String(repeating: ",", count: 500_000) + "\nx,y\n"
+        XCTAssertEqual(csv(text, maxRecord: 1 << 24), ["1: ! the record has more than 400000 fields", "2: [x][y]"])
+    }
+
     func testLatin1AndCP1252AreConvertedExactly() throws {
         let bytes: [UInt8] = Array("caf".utf8) + [0xE9, 0x80, 0x0A]
         let latin1 = try TextEncodingSource(MemorySource(bytes), encoding: .latin1).readAll()

@@ -57,8 +57,8 @@ final class CatalogSafetyTests: XCTestCase {
         try sh("mv data/tables/Tab data/tables/~replaced-\(pid)-a && mv data/tables/New data/tables/~restoring-\(pid)-b")
         XCTAssertEqual(try count(), "5")
         XCTAssertEqual(try tableFolders(), ["Tab"])
-        // The new one in place: the old one is removed.
-        try sh("cp -r data/tables/Tab data/tables/~replaced-\(pid)-c")
+        // The new one in place (the old one says it was replaced by it): the old one is removed.
+        try sh("cp -r data/tables/Tab data/tables/~replaced-\(pid)-c && grep -o '\"TableId\": \"[^\"]*' data/tables/Tab/table.json | cut -d'\"' -f4 > data/tables/~replaced-\(pid)-c/REPLACED-BY")
         XCTAssertEqual(try count(), "5")
         XCTAssertEqual(try tableFolders(), ["Tab"])
         // Its removal begun (table.json gone): removed, whoever has the name.
@@ -73,6 +73,39 @@ final class CatalogSafetyTests: XCTestCase {
         try sh("mkdir data/tables/~restoring-\(ProcessInfo.processInfo.processIdentifier)-f")
         try sh("ferry-table list-tables > /dev/null")
         XCTAssertEqual(try tableFolders().count, 2)
+    }
+
+    func testAReplacedTableIsRemovedOnlyWhenTheTableThatReplacedItHasTheName() throws {
+        let pid = try deadPid()
+        try makeTable(items: 5)
+        let id = { (folder: String) -> String in
+            let json = try? JSONSerialization.jsonObject(with: Data(contentsOf: self.work.appendingPathComponent("data/tables/\(folder)/table.json"))) as? [String: Any]
+            return json?["TableId"] as? String ?? ""
+        }
+        // Another table took the name in the moment it was free: the old one is kept.
+        try sh("cp -r data/tables/Tab data/tables/~replaced-\(pid)-a && echo not-\(id("Tab")) > data/tables/~replaced-\(pid)-a/REPLACED-BY")
+        try sh("ferry-table list-tables > /dev/null")
+        XCTAssertEqual(try tableFolders(), ["Tab", "~replaced-\(pid)-a"], "kept for a person: its successor does not have the name")
+        // The successor has the name: the swap was done, the old one goes.
+        try sh("echo \(id("Tab")) > data/tables/~replaced-\(pid)-a/REPLACED-BY && ferry-table list-tables > /dev/null")
+        XCTAssertEqual(try tableFolders(), ["Tab"])
+        // An old-style replaced folder whose table.json is damaged is left for a person.
+        try makeTable("New", items: 1)
+        try sh("cp -r data/tables/Tab data/tables/~deleting-Tab-\(pid)-1 && echo '{' > data/tables/~deleting-Tab-\(pid)-1/table.json && mv data/tables/New data/tables/~restoring-Tab-\(pid)-2 && ferry-table list-tables > /dev/null")
+        XCTAssertEqual(try tableFolders(), ["Tab", "~deleting-Tab-\(pid)-1"])
+    }
+
+    func testARestoredTableIsSyncedBeforeItIsPublished() throws {
+        try makeTable(items: 50)
+        try sh("ferry-backup --table Tab --out b.gz 2>/dev/null && FERRY_TEST_FAULT=count=$PWD/calls ferry-restore --in b.gz --table Copy 2>/dev/null")
+        let calls = try String(contentsOf: work.appendingPathComponent("calls"), encoding: .utf8).split(separator: "\n").map(String.init)
+        guard let note = calls.first(where: { $0.hasPrefix("# fd=") && $0.hasSuffix("/log-1.wal") }) else { return XCTFail("no log in \(calls)") }
+        let fd = String(note.dropFirst("# fd=".count).prefix { $0 != " " })
+        let counted = calls.filter { !$0.hasPrefix("#") }
+        guard let lastWrite = counted.lastIndex(of: "write fd=\(fd)"), let publish = counted.lastIndex(of: "rename Copy") else {
+            return XCTFail("no log write or publish in \(counted)")
+        }
+        XCTAssertNotNil(counted[lastWrite..<publish].firstIndex(of: "fsync fd=\(fd)"), "the log's last write is synced before the table appears: \(counted)")
     }
 
     func testTableNamesUpTo255CharactersWorkEverywhere() throws {

@@ -142,6 +142,18 @@ final class ImportToolTests: XCTestCase {
         XCTAssertEqual(finished.stdout, "4\n")
     }
 
+    func testPartOfAFinishedExportNamedOnItsOwnIsRead() throws {
+        try sh("cp -r fixtures/extract/export exp")
+        let data = try sh("ferry-extract exp/AWSDynamoDB/01732320000000-a1b2c3d4/data | grep -c Item")
+        XCTAssertEqual(data.stdout, "4\n")
+    }
+
+    func testAWideCSVWhoseHeaderIsOverAMebibyteIsStillReadAsCSV() throws {
+        try sh("python3 -c \"print(','.join('column%06d' % i for i in range(120000))); print(','.join('v' for i in range(120000)))\" > wide.csv")
+        let r = try sh("ferry-extract wide.csv > /dev/null", expect: 3)
+        XCTAssertTrue(r.stderr.contains("wide.csv:2: Item size has exceeded the maximum allowed size"), "read as CSV, the row too big for an item: \(r.stderr)")
+    }
+
     func testExportItemCountMismatchLeavesTheObjectIncomplete() throws {
         try sh("cp -r fixtures/extract/export bad && sed -i 's/\"itemCount\":1,/\"itemCount\":2,/; ' bad/AWSDynamoDB/*/manifest-files.json && sed -i 's/\"itemCount\":4,/\"itemCount\":5,/' bad/AWSDynamoDB/*/manifest-summary.json")
         // The manifests' checksum files catch the edit first ...

@@ -168,6 +168,40 @@ final class LoadPositionTests: XCTestCase {
         XCTAssertTrue(grown.stderr.contains("150 read, 50 loaded, 0 rejected, 100 already loaded"), grown.stderr)
     }
 
+    func testAFinishedLoadOfSeveralInputsRerunsAsTheSameInputWhateverFollowsItsLastRecord() throws {
+        try makeTable()
+        try writeLines("a.jsonl", prefix: "a", count: 30)
+        try sh(": > empty.jsonl && printf '\\n\\n' > blank.jsonl")
+        let load = "ferry-load --table Tab --update 'ADD c :n' --checkpoint ck.json a.jsonl empty.jsonl blank.jsonl"
+        try sh(load)
+        let rerun = try sh(load)
+        XCTAssertTrue(rerun.stderr.contains("30 read, 0 loaded, 0 rejected, 30 already loaded"), rerun.stderr)
+        XCTAssertEqual(try counters(), ["1": 30])
+    }
+
+    func testAnInputThatFailsPartWayCommitsNothingReadSinceTheLastCommit() throws {
+        try makeTable()
+        // 20,000 lines gzipped, its CRC damaged: found only at the end of the member.
+        try writeLines("in.jsonl", prefix: "k", count: 20_000)
+        try sh("gzip -n in.jsonl && python3 -c \"import sys; b = bytearray(open('in.jsonl.gz','rb').read()); b[-8] ^= 1; open('in.jsonl.gz','wb').write(b)\"")
+        let r = try sh("ferry-load --table Tab --group 1000 --update 'ADD c :n' --checkpoint ck.json in.jsonl.gz", expect: 1)
+        XCTAssertTrue(r.stderr.contains("in.jsonl.gz: corrupt gzip data"), r.stderr)
+        let loaded = try counters()["1"] ?? 0
+        XCTAssertEqual(loaded % 1000, 0, "whole groups only: \(loaded)")
+        XCTAssertLessThan(loaded, 20_000)
+    }
+
+    func testABackupLoadedWithACheckpointRerunsExactlyOnce() throws {
+        try makeTable()
+        try writeLines("in.jsonl", prefix: "k", count: 50)
+        try sh("ferry-load --table Tab in.jsonl 2>/dev/null && ferry-backup --table Tab --out b.gz 2>/dev/null && ferry-table create-table --table-name Two --attribute-definitions AttributeName=pk,AttributeType=S --key-schema AttributeName=pk,KeyType=HASH --billing-mode PAY_PER_REQUEST > /dev/null")
+        let load = "ferry-load --table Two --update 'ADD c :n' --checkpoint ck.json b.gz"
+        try sh(load)
+        let rerun = try sh(load)
+        XCTAssertTrue(rerun.stderr.contains("50 read, 0 loaded, 0 rejected, 50 already loaded"), rerun.stderr)
+        XCTAssertEqual(try counters("Two"), ["1": 50])
+    }
+
     func testAChangedObjectIsRefusedUnderACountingLoadUnlessReloadIsAsked() throws {
         try makeTable()
         try writeLines("in.jsonl", prefix: "k", count: 50)

@@ -54,24 +54,28 @@ public struct JSONFields {
         return flag
     }
 
+    /// The largest count a Ferry file may hold (2^53): sums of counts cannot overflow.
+    public static let maxCount = 1 << 53
+
     /// A whole number in `range`.
-    public mutating func int(_ name: String, in range: ClosedRange<Int> = 0...Int.max) throws -> Int {
+    public mutating func int(_ name: String, in range: ClosedRange<Int> = 0...JSONFields.maxCount) throws -> Int {
         guard let n = try optionalInt(name, in: range) else { throw error(name, "is missing") }
         return n
     }
 
-    public mutating func optionalInt(_ name: String, in range: ClosedRange<Int> = 0...Int.max) throws -> Int? {
+    public mutating func optionalInt(_ name: String, in range: ClosedRange<Int> = 0...JSONFields.maxCount) throws -> Int? {
         guard let v = value(name) else { return nil }
         guard let text = v.numberText, let n = Int(text) else { throw error(name, "is not a whole number") }
         guard range.contains(n) else { throw error(name, "is \(n), not in \(range.lowerBound)...\(range.upperBound)") }
         return n
     }
 
-    /// A number of seconds (a time, as DynamoDB's JSON gives them), at least 0.
+    /// A number of seconds since 1970 (a time, as DynamoDB's JSON gives them), from 0 to
+    /// 1e11 (the year 5138): a time past that is no time, and would overflow milliseconds.
     public mutating func optionalSeconds(_ name: String) throws -> Double? {
         guard let v = value(name) else { return nil }
-        guard let text = v.numberText, let seconds = Double(text), seconds.isFinite, seconds >= 0 else {
-            throw error(name, "is not a time in seconds")
+        guard let text = v.numberText, let seconds = Double(text), seconds.isFinite, seconds >= 0, seconds <= 1e11 else {
+            throw error(name, "is not a time in seconds (0 to 1e11)")
         }
         return seconds
     }
