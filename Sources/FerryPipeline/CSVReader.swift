@@ -75,7 +75,7 @@ final class CSVReader {
     private let source: ByteSource
     private let delimiter: UInt8
     let maxRecordBytes: Int
-    private var buffer: UnsafeMutableRawBufferPointer
+    private let buffer: UnsafeMutableRawBufferPointer
     private var position = 0
     private var end = 0
     private var atEnd = false
@@ -87,9 +87,10 @@ final class CSVReader {
     /// Set when a quoted field's `\r` was a buffer's last byte.
     private var quotedCR = false
 
-    // The record being read.
-    private var raw: [UInt8] = []
-    private var fieldBytes: [UInt8] = []
+    // The record being read. Byte buffers held by `let` (appends are copies into their
+    // storage, with no exclusivity checks per call); the loop itself runs on locals.
+    private let raw = ByteBuffer(capacity: 4096)
+    private let fieldBytes = ByteBuffer(capacity: 4096)
     private var fieldEnds: [Int] = []
     private var fieldsSeen = 0
     private var overlong = false
@@ -120,18 +121,17 @@ final class CSVReader {
     /// after which reading goes on with the next record. Nil at the end.
     func next() throws -> Row? {
         while true {
-            raw.removeAll(keepingCapacity: true)
-            fieldBytes.removeAll(keepingCapacity: true)
+            raw.removeAll()
+            fieldBytes.removeAll()
             fieldEnds.removeAll(keepingCapacity: true)
             fieldsSeen = 0
             overlong = false
             tooManyFields = false
             let firstLine = nextLine
             var failure: String? = nil
-            guard let ended = try readRecord(&failure) else { return nil }
-            _ = ended
+            guard try readRecord(&failure) else { return nil }
             if let failure {
-                throw ExtractError.badRecord(line: firstLine, reason: failure, text: overlong ? [] : raw)
+                throw ExtractError.badRecord(line: firstLine, reason: failure, text: overlong ? [] : raw.array)
             }
             if tooManyFields {
                 throw ExtractError.badRecord(line: firstLine, reason: "the record has more than \(Self.maxFields) fields", text: [])
@@ -140,57 +140,61 @@ final class CSVReader {
                 throw ExtractError.badRecord(line: firstLine, reason: "the record is longer than the limit of \(maxRecordBytes) bytes", text: [])
             }
             // Blank: nothing, or one unquoted field of spaces and tabs.
-            if fieldEnds.count == 1, raw.first != UInt8(ascii: "\""), fieldBytes.allSatisfy({ $0 == 0x20 || $0 == 0x09 }) { continue }
-            if let bad = UTF8Text.firstInvalidByte(raw) {
-                let (line, column) = position(of: bad, from: firstLine)
-                throw ExtractError.badRecord(line: firstLine, reason: "line \(line), column \(column): byte 0x\(String(raw[bad], radix: 16, uppercase: true)) is not UTF-8 (pass --encoding latin1 or cp1252 if the file is not UTF-8)", text: raw)
+            if fieldEnds.count == 1, raw.bytes.first != UInt8(ascii: "\""), fieldBytes.bytes.allSatisfy({ $0 == 0x20 || $0 == 0x09 }) { continue }
+            let text = raw.array
+            if let bad = UTF8Text.firstInvalidByte(text) {
+                let (line, column) = Self.position(of: bad, in: text, from: firstLine)
+                throw ExtractError.badRecord(line: firstLine, reason: "line \(line), column \(column): byte 0x\(String(text[bad], radix: 16, uppercase: true)) is not UTF-8 (pass --encoding latin1 or cp1252 if the file is not UTF-8)", text: text)
             }
             var fields: [String] = []
             fields.reserveCapacity(fieldEnds.count)
+            let bytes = fieldBytes.bytes
             var start = 0
-            fieldBytes.withUnsafeBufferPointer { bytes in
-                for stop in fieldEnds {
-                    fields.append(String(decoding: UnsafeBufferPointer(rebasing: bytes[start..<stop]), as: UTF8.self))
-                    start = stop
-                }
+            for stop in fieldEnds {
+                fields.append(String(decoding: UnsafeRawBufferPointer(rebasing: bytes[start..<stop]), as: UTF8.self))
+                start = stop
             }
-            return Row(fields: fields, line: firstLine, text: raw)
+            return Row(fields: fields, line: firstLine, text: text)
         }
     }
 
-    /// Reads bytes up to the end of one record into `raw`, `fieldBytes` and
-    /// `fieldEnds`. Nil at the end of the input with nothing read.
-    private func readRecord(_ failure: inout String?) throws -> Bool? {
+    /// Reads bytes up to the end of one record into `raw`, `fieldBytes` and `fieldEnds`.
+    /// False at the end of the input with nothing read.
+    private func readRecord(_ failure: inout String?) throws -> Bool {
         var state = State.fieldStart
         var sawAnything = false
         let quote = UInt8(ascii: "\"")
         let delimiter = self.delimiter
+        let base = UnsafeRawPointer(buffer.baseAddress!)
+        // The hot state lives in locals; `save()` writes it back before anything that
+        // reads it through `self` (fill, the end of the record).
+        var pos = position, lim = end, line = nextLine, qCR = quotedCR
+        func save() { position = pos; end = lim; nextLine = line; quotedCR = qCR }
         while true {
-            if position >= end {
+            if pos >= lim {
+                save()
                 guard try fill() else {
                     // End of input.
-                    if !sawAnything { return nil }
-                    switch state {
-                    case .quoted:
+                    if !sawAnything { return false }
+                    if state == .quoted {
                         failure = failure ?? "a quoted field is not closed before the end of the object"
-                    default:
+                    } else {
                         endField()
                     }
                     return true
                 }
+                pos = position; lim = end
                 if pendingCR {
                     pendingCR = false
-                    if buffer[0] == 0x0A { position = 1; continue }
+                    if base.load(as: UInt8.self) == 0x0A { pos = 1; continue }
                 }
             }
-            let base = buffer.baseAddress!
             switch state {
             case .fieldStart:
-                let byte = buffer[position]
-                if byte == quote {
+                if base.load(fromByteOffset: pos, as: UInt8.self) == quote {
                     sawAnything = true
-                    keep(position, 1)
-                    position += 1
+                    keep(base + pos, 1)
+                    pos += 1
                     state = .quoted
                     continue
                 }
@@ -198,76 +202,80 @@ final class CSVReader {
                 fallthrough
             case .unquoted:
                 // A run of ordinary bytes, copied at once.
-                var i = position
-                while i < end {
+                var i = pos
+                while i < lim {
                     let b = base.load(fromByteOffset: i, as: UInt8.self)
                     if b == delimiter || b == 0x0A || b == 0x0D { break }
                     i += 1
                 }
-                if i > position {
+                if i > pos {
                     sawAnything = true
-                    keep(position, i - position)
-                    keepField(position, i - position)
+                    keep(base + pos, i - pos)
+                    keepField(base + pos, i - pos)
                 }
-                position = i
-                if i == end { continue }
-                let b = buffer[i]
+                pos = i
+                if i == lim { continue }
+                let b = base.load(fromByteOffset: i, as: UInt8.self)
                 sawAnything = true
-                position = i + 1
+                pos = i + 1
                 endField()
                 if b == delimiter {
-                    keep(i, 1)
+                    keep(base + i, 1)
                     state = .fieldStart
                     continue
                 }
+                line += 1
+                save()
                 endLine(b)   // the line end is not part of the record's text
                 return true
             case .quoted:
-                var i = position
+                var i = pos
                 // Lines inside the field count too: `\n`, and a `\r` not before a `\n`
                 // (decided in the next buffer when it is a buffer's last byte).
-                if quotedCR {
-                    quotedCR = false
-                    if base.load(fromByteOffset: i, as: UInt8.self) != 0x0A { nextLine += 1 }
+                if qCR {
+                    qCR = false
+                    if base.load(fromByteOffset: i, as: UInt8.self) != 0x0A { line += 1 }
                 }
-                while i < end {
+                while i < lim {
                     let b = base.load(fromByteOffset: i, as: UInt8.self)
                     if b == quote { break }
                     if b == 0x0A {
-                        nextLine += 1
+                        line += 1
                     } else if b == 0x0D {
-                        if i + 1 >= end { quotedCR = true } else if base.load(fromByteOffset: i + 1, as: UInt8.self) != 0x0A { nextLine += 1 }
+                        if i + 1 >= lim { qCR = true } else if base.load(fromByteOffset: i + 1, as: UInt8.self) != 0x0A { line += 1 }
                     }
                     i += 1
                 }
-                if i > position {
-                    keep(position, i - position)
-                    keepField(position, i - position)
+                if i > pos {
+                    keep(base + pos, i - pos)
+                    keepField(base + pos, i - pos)
                 }
-                position = i
-                if i == end { continue }
-                keep(i, 1)
-                position = i + 1
+                pos = i
+                if i == lim { continue }
+                keep(base + i, 1)
+                pos = i + 1
                 state = .quoteInQuoted
             case .quoteInQuoted:
-                let b = buffer[position]
+                let b = base.load(fromByteOffset: pos, as: UInt8.self)
                 if b == quote {
-                    keep(position, 1)
-                    appendField(quote)
-                    position += 1
+                    keep(base + pos, 1)
+                    keepField(base + pos, 1)
+                    pos += 1
                     state = .quoted
                     continue
                 }
                 if b == delimiter {
                     endField()
-                    keep(position, 1)
-                    position += 1
+                    keep(base + pos, 1)
+                    pos += 1
                     state = .fieldStart
                     continue
                 }
                 if b == 0x0A || b == 0x0D {
                     endField()
-                    position += 1
+                    pos += 1
+                    line += 1
+                    save()
                     endLine(b)
                     return true
                 }
@@ -278,9 +286,9 @@ final class CSVReader {
         }
     }
 
-    /// After a record's line end `b`: counts the line, and a `\n` after a `\r` with it.
+    /// After a record's line end `b` (counted by the caller): a `\n` after a `\r` goes
+    /// with it, now or first in the next buffer.
     private func endLine(_ b: UInt8) {
-        nextLine += 1
         guard b == 0x0D else { return }
         if position < end {
             if buffer[position] == 0x0A { position += 1 }
@@ -310,7 +318,7 @@ final class CSVReader {
     static let maxFields = 400_000
 
     @inline(__always)
-    private func keep(_ offset: Int, _ count: Int) {
+    private func keep(_ start: UnsafeRawPointer, _ count: Int) {
         guard !overlong else { return }
         if raw.count + count > maxRecordBytes {
             overlong = true
@@ -318,23 +326,17 @@ final class CSVReader {
             fieldBytes.removeAll()
             return
         }
-        raw.append(contentsOf: UnsafeRawBufferPointer(rebasing: UnsafeRawBufferPointer(buffer)[offset..<(offset + count)]))
+        raw.append(UnsafeRawBufferPointer(start: start, count: count))
     }
 
     @inline(__always)
-    private func keepField(_ offset: Int, _ count: Int) {
+    private func keepField(_ start: UnsafeRawPointer, _ count: Int) {
         guard !overlong else { return }
-        fieldBytes.append(contentsOf: UnsafeRawBufferPointer(rebasing: UnsafeRawBufferPointer(buffer)[offset..<(offset + count)]))
-    }
-
-    @inline(__always)
-    private func appendField(_ byte: UInt8) {
-        guard !overlong else { return }
-        fieldBytes.append(byte)
+        fieldBytes.append(UnsafeRawBufferPointer(start: start, count: count))
     }
 
     /// The line and column (1-based, in bytes) of `offset` in a record from `firstLine`.
-    private func position(of offset: Int, from firstLine: Int) -> (Int, Int) {
+    private static func position(of offset: Int, in raw: [UInt8], from firstLine: Int) -> (Int, Int) {
         var line = firstLine
         var lineStart = 0
         var i = 0
