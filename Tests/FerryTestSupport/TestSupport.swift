@@ -1,4 +1,5 @@
 import Foundation
+import XCTest
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -141,5 +142,30 @@ public struct ToolWorkspace {
     /// Runs a bash script in the folder, with extra environment variables.
     public func bash(_ script: String, env extra: [String: String] = [:]) throws -> TestSupport.Result {
         try TestSupport.bash(script, environment: environment.merging(extra) { $1 }, in: folder)
+    }
+
+    /// Runs a bash script and checks its exit status (nil: any), naming the script and
+    /// its stderr when it differs.
+    @discardableResult
+    public func sh(_ script: String, expect status: Int32? = 0, env extra: [String: String] = [:],
+                   file: StaticString = #filePath, line: UInt = #line) throws -> TestSupport.Result {
+        let r = try bash(script, env: extra)
+        if let status { XCTAssertEqual(r.status, status, "\(script)\n\(r.stderr)", file: file, line: line) }
+        return r
+    }
+}
+
+/// A test case that runs the built tools in a fresh `ToolWorkspace` for each test.
+open class ToolTestCase: XCTestCase {
+    public var workspace: ToolWorkspace!
+    public var work: URL { workspace.folder }
+
+    override open func setUpWithError() throws { workspace = try ToolWorkspace() }
+
+    /// `workspace.sh`: runs a bash script there and checks its exit status.
+    @discardableResult
+    public func sh(_ script: String, expect status: Int32? = 0, env: [String: String] = [:],
+                   file: StaticString = #filePath, line: UInt = #line) throws -> TestSupport.Result {
+        try workspace.sh(script, expect: status, env: env, file: file, line: line)
     }
 }

@@ -3,18 +3,7 @@ import Foundation
 import XCTest
 
 /// ferry-export, ferry-backup and ferry-restore as users run them.
-final class BackupToolTests: XCTestCase {
-    private var workspace: ToolWorkspace!
-    private var work: URL { workspace.folder }
-
-    override func setUpWithError() throws { workspace = try ToolWorkspace() }
-
-    @discardableResult
-    private func sh(_ script: String, expect status: Int32? = 0) throws -> TestSupport.Result {
-        let r = try workspace.bash(script)
-        if let status { XCTAssertEqual(r.status, status, "\(script)\n\(r.stderr)") }
-        return r
-    }
+final class BackupToolTests: ToolTestCase {
 
     /// Music with a GSI and an LSI, loaded from the fixtures.
     private func makeMusic() throws {

@@ -4,18 +4,7 @@ import XCTest
 
 /// The catalog of tables and the data folder: work folders of dead processes end in a
 /// whole table, long names work, and commands that only read create nothing.
-final class CatalogSafetyTests: XCTestCase {
-    private var workspace: ToolWorkspace!
-    private var work: URL { workspace.folder }
-
-    override func setUpWithError() throws { workspace = try ToolWorkspace() }
-
-    @discardableResult
-    private func sh(_ script: String, expect status: Int32? = 0, env: [String: String] = [:]) throws -> TestSupport.Result {
-        let r = try workspace.bash(script, env: env)
-        if let status { XCTAssertEqual(r.status, status, "\(script)\n\(r.stderr)") }
-        return r
-    }
+final class CatalogSafetyTests: ToolTestCase {
 
     private func tableFolders() throws -> [String] {
         try FileManager.default.contentsOfDirectory(atPath: work.path + "/data/tables").sorted()

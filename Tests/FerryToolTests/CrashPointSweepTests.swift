@@ -38,11 +38,11 @@ final class CrashPointSweepTests: XCTestCase {
     /// Runs the sweep; returns the number of crash points (call numbers) it covered.
     @discardableResult
     private func sweep(_ s: Scenario) throws -> Int {
-        try workspace.bash("rm -rf run base && mkdir run")
+        try workspace.sh("rm -rf run base && mkdir run")
         let made = try sh(s.setup, env: s.environment)
         XCTAssertEqual(made.status, 0, "\(s.name) setup: \(made.stderr)")
         guard made.status == 0 else { return 0 }
-        try workspace.bash("cp -a run base")
+        try workspace.sh("cp -a run base")
         // The clean run: its calls, and the state every faulted run must end in.
         let counted = try sh(s.command, env: s.environment.merging(["FAULT": "count=\(work.path)/calls"]) { $1 })
         XCTAssertEqual(counted.status, 0, "\(s.name) clean run: \(counted.stderr)")
@@ -63,7 +63,7 @@ final class CrashPointSweepTests: XCTestCase {
         let errnoPoints = full ? points : Array(points.enumerated().filter { $0.offset % 3 == 0 }.map(\.element))
         faults += errnoPoints.map { "ENOSPC@\($0)+" } + errnoPoints.map { "EIO@\($0)" }
         for fault in faults {
-            try workspace.bash("rm -rf run && cp -a base run")
+            try workspace.sh("rm -rf run && cp -a base run")
             let faulted = try sh(s.command, env: s.environment.merging(["FAULT": fault]) { $1 })
             let context = "\(s.name), \(fault) (\(calls[(Int(fault.split(separator: "@")[1].filter(\.isNumber)) ?? 1) - 1])): exit \(faulted.status)"
             let invariant = try sh(s.invariant, env: s.environment)

@@ -7,17 +7,7 @@ import XCTest
 /// lost, nothing is half-visible, and the error is one clear line. `make test-faults`
 /// runs it (with the other crash tests) at full size (FERRY_FAULTS=full); `make test`
 /// runs fewer rounds. docs/faults.md lists every fault and its invariant.
-final class FaultSuiteTests: XCTestCase {
-    private var workspace: ToolWorkspace!
-    override func setUpWithError() throws { workspace = try ToolWorkspace() }
-
-    @discardableResult
-    private func sh(_ script: String, expect status: Int32? = 0, file: StaticString = #filePath, line: UInt = #line) throws -> TestSupport.Result {
-        let r = try workspace.bash(script)
-        if let status { XCTAssertEqual(r.status, status, "\(script)\n\(r.stderr)", file: file, line: line) }
-        return r
-    }
-
+final class FaultSuiteTests: ToolTestCase {
     /// `n` plain items k0000001... as NDJSON on stdout.
     private static func items(_ n: Int, first: Int = 1) -> String {
         #"seq \#(first) \#(first + n - 1) | awk '{printf "{\"id\":\"k%07d\",\"v\":%d,\"pad\":\"xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx\"}\n", $1, $1}'"#

@@ -4,18 +4,7 @@ import XCTest
 
 /// ferry-extract and ferry-load run as users run them: every format, resume, shards,
 /// modes, and bad input rejected or refused with its object, line and reason.
-final class ImportToolTests: XCTestCase {
-    private var workspace: ToolWorkspace!
-    private var work: URL { workspace.folder }
-
-    override func setUpWithError() throws { workspace = try ToolWorkspace() }
-
-    @discardableResult
-    private func sh(_ script: String, expect status: Int32? = 0) throws -> TestSupport.Result {
-        let r = try workspace.bash(script)
-        if let status { XCTAssertEqual(r.status, status, "\(script)\n\(r.stderr)") }
-        return r
-    }
+final class ImportToolTests: ToolTestCase {
 
     private func items(_ table: String) throws -> [String] {
         try sh("ferry-table scan --table-name \(table) --output json | jq -c '.Items[]' | sort").stdout

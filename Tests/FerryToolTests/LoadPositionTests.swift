@@ -5,18 +5,7 @@ import XCTest
 /// ferry-load's positions are never trusted past what the table committed: a failed
 /// checkpoint file write, a checkpoint file ahead of the table, another input under a
 /// line count, a changed object under a counting load, and control lines that are not.
-final class LoadPositionTests: XCTestCase {
-    private var workspace: ToolWorkspace!
-    private var work: URL { workspace.folder }
-
-    override func setUpWithError() throws { workspace = try ToolWorkspace() }
-
-    @discardableResult
-    private func sh(_ script: String, expect status: Int32? = 0, env: [String: String] = [:]) throws -> TestSupport.Result {
-        let r = try workspace.bash(script, env: env)
-        if let status { XCTAssertEqual(r.status, status, "\(script)\n\(r.stderr)") }
-        return r
-    }
+final class LoadPositionTests: ToolTestCase {
 
     /// How many items hold each value of the counter `c` (nil: items without one).
     private func counters(_ table: String = "Tab") throws -> [String: Int] {
