@@ -35,6 +35,8 @@ let package = Package(
         .target(name: "FerryObjectStore", dependencies: ["FerryValues", "FerryIO"]),
         // Stream stages: extractor (formats, barriers), transform steps, loader (checkpoints), rejects.
         .target(name: "FerryPipeline", dependencies: ["FerryTable", "FerryObjectStore", "FerryExpressions", "FerryValues", "FerryIO"]),
+        // HTTP/1.1 server: parsing, keep-alive, chunked and gzip bodies, limits, timeouts. Knows nothing of AWS.
+        .target(name: "FerryHTTP", dependencies: ["FerryIO"]),
         // Shared command-line kit: options, help, exit codes, progress, data folder.
         .target(name: "FerryCLI", dependencies: ["FerryValues", "FerryIO"]),
 
@@ -61,6 +63,7 @@ let package = Package(
         .testTarget(name: "FerryTableTests", dependencies: ["FerryTable", "FerryIO", "FerryTestSupport", "wal-crash-writer"]),
         .testTarget(name: "FerryTableServiceTests", dependencies: ["FerryTableService", "FerryTable", "FerryExpressions", "FerryValues", "FerryTestSupport", "table-crash-writer"]),
         .testTarget(name: "FerryObjectStoreTests", dependencies: ["FerryObjectStore", "FerryValues", "FerryIO", "FerryTestSupport"]),
+        .testTarget(name: "FerryHTTPTests", dependencies: ["FerryHTTP", "FerryIO", "FerryTestSupport"]),
         .testTarget(name: "FerryCLITests", dependencies: ["FerryCLI", "FerryValues"]),
         .testTarget(name: "FerryToolTests", dependencies: ["ferry-transform", "ferry-extract", "ferry-load", "ferry-export", "ferry-backup", "ferry-restore", "ferry-bench", "ferry-s3", "ferry-table", "FerryTestSupport"]),
     ]
