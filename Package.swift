@@ -37,6 +37,8 @@ let package = Package(
         .target(name: "FerryPipeline", dependencies: ["FerryTable", "FerryObjectStore", "FerryExpressions", "FerryValues", "FerryIO"]),
         // HTTP/1.1 server: parsing, keep-alive, chunked and gzip bodies, limits, timeouts. Knows nothing of AWS.
         .target(name: "FerryHTTP", dependencies: ["FerryIO"]),
+        // AWS protocol pieces: SigV4 signing and verification, credentials files.
+        .target(name: "FerryAWS", dependencies: ["FerryIO"]),
         // Shared command-line kit: options, help, exit codes, progress, data folder.
         .target(name: "FerryCLI", dependencies: ["FerryValues", "FerryIO"]),
 
@@ -64,6 +66,7 @@ let package = Package(
         .testTarget(name: "FerryTableServiceTests", dependencies: ["FerryTableService", "FerryTable", "FerryExpressions", "FerryValues", "FerryTestSupport", "table-crash-writer"]),
         .testTarget(name: "FerryObjectStoreTests", dependencies: ["FerryObjectStore", "FerryValues", "FerryIO", "FerryTestSupport"]),
         .testTarget(name: "FerryHTTPTests", dependencies: ["FerryHTTP", "FerryIO", "FerryTestSupport"]),
+        .testTarget(name: "FerryAWSTests", dependencies: ["FerryAWS", "FerryIO", "FerryTestSupport"]),
         .testTarget(name: "FerryCLITests", dependencies: ["FerryCLI", "FerryValues"]),
         .testTarget(name: "FerryToolTests", dependencies: ["ferry-transform", "ferry-extract", "ferry-load", "ferry-export", "ferry-backup", "ferry-restore", "ferry-bench", "ferry-s3", "ferry-table", "FerryTestSupport"]),
     ]
