@@ -32,6 +32,17 @@ public enum WriteOutcome: Sendable {
     case rejected(Error)
 }
 
+/// One request's writes for `Table.write(groups:)`: atomic (all or nothing, as
+/// BatchWriteItem) or each on its own (the loader's groups).
+public struct WriteGroup: Sendable {
+    public var operations: [Result<Table.PreparedWrite, Error>]
+    public var atomic: Bool
+    public init(_ operations: [Result<Table.PreparedWrite, Error>], atomic: Bool) {
+        self.operations = operations
+        self.atomic = atomic
+    }
+}
+
 /// A table with DynamoDB's semantics over a `TableStore` (docs/table-storage.md): items
 /// keyed by the key schema, secondary indexes maintained in the same commit as the item,
 /// conditions, return values, and query and scan pages. Opened for writing (holds the
@@ -139,6 +150,14 @@ public final class Table: @unchecked Sendable {
     /// `metadata` records (name, value; nil deletes) committed atomically with them: the
     /// loader's checkpoint rides in the same commit as the items it covers.
     public func write(prepared: [Result<PreparedWrite, Error>], metadata: [(name: String, value: [UInt8]?)] = []) throws -> [WriteOutcome] {
+        try write(groups: [WriteGroup(prepared, atomic: false)], metadata: metadata)[0]
+    }
+
+    /// Several requests' writes in one commit (group commit: one log record, one fsync).
+    /// Each group sees the groups before it; an atomic group whose operation fails leaves
+    /// none of its writes applied (BatchWriteItem), and every outcome of it reports the
+    /// failure. A failed commit throws: then nothing of any group is applied.
+    public func write(groups: [WriteGroup], metadata: [(name: String, value: [UInt8]?)] = []) throws -> [[WriteOutcome]] {
         let store = try writer()
         writeLock.lock()
         defer { writeLock.unlock() }
@@ -148,67 +167,99 @@ public final class Table: @unchecked Sendable {
         var pending: [ByteKey: Item?] = [:]
         var changes: [TableStore.Change] = []
         var delta = StoreStats()
-        var outcomes: [WriteOutcome] = []
-        outcomes.reserveCapacity(prepared.count)
+        var results: [[WriteOutcome]] = []
+        results.reserveCapacity(groups.count)
         func current(_ key: [UInt8]) throws -> Item? {
             if !pending.isEmpty, let p = pending[ByteKey(key)] { return p }
             guard let bytes = try snapshot!.get(key) else { return nil }
             return try decodeStored(bytes, decoder: decoder)
         }
-        for result in prepared {
-            do {
-                let prepared = try result.get()
-                let key = prepared.key
-                let old = try current(key)
-                if let condition = prepared.condition, try !condition.evaluate(old ?? Item()) {
-                    outcomes.append(.conditionFailed(old: old))
-                    continue
-                }
-                var new = prepared.item
-                var newSize = prepared.size
-                var encoded = prepared.encoded
-                switch prepared.kind {
-                case .put, .delete:
-                    break
-                case let .update(update):
-                    var base = old ?? prepared.keyItem
-                    if let update {
-                        do { try update.apply(updating: &base) } catch let e as ExpressionError { throw DynamoDBError.validation(e.description) }
+        for group in groups {
+            // What to put back if an atomic group fails part way.
+            let changesBefore = changes.count
+            let deltaBefore = delta
+            var undo: [(ByteKey, Item??)] = []
+            var outcomes: [WriteOutcome] = []
+            outcomes.reserveCapacity(group.operations.count)
+            var failure: WriteOutcome? = nil
+            for result in group.operations {
+                let (outcome, staged) = apply(result, current: current, changes: &changes, delta: &delta)
+                switch outcome {
+                case let .applied(_, new):
+                    if staged, case .success(let p) = result {
+                        let k = ByteKey(p.key)
+                        if group.atomic { undo.append((k, pending[k])) }
+                        pending[k] = .some(new)
                     }
-                    if ItemRules.size(of: base) > ItemRules.maxItemSize {
-                        throw DynamoDBError.validation("Item size to update has exceeded the maximum allowed size")
-                    }
-                    do { newSize = try ItemRules.validate(base) } catch let e as ItemError { throw DynamoDBError.validation(e.message) }
-                    new = base
-                    encoded = nil
-                case let .merge(attributes):
-                    var base = old ?? Item()
-                    for (name, value) in attributes.entries { base[name] = value }
-                    if old != nil {
-                        if ItemRules.size(of: base) > ItemRules.maxItemSize {
-                            throw DynamoDBError.validation("Item size to update has exceeded the maximum allowed size")
-                        }
-                        do { newSize = try ItemRules.validate(base) } catch let e as ItemError { throw DynamoDBError.validation(e.message) }
-                        encoded = nil
-                    }
-                    new = base
+                case .conditionFailed, .rejected:
+                    if failure == nil { failure = outcome }
                 }
-                if let new { try checkIndexKeys(new) }
-                if old == nil && new == nil {
-                    outcomes.append(.applied(old: nil, new: nil))
-                    continue
-                }
-                stage(key: key, old: old, new: new, newSize: newSize, encoded: encoded, into: &changes, delta: &delta)
-                pending[ByteKey(key)] = .some(new)
-                outcomes.append(.applied(old: old, new: new))
-            } catch {
-                outcomes.append(.rejected(error))
+                outcomes.append(outcome)
+                if group.atomic, failure != nil { break }
             }
+            if group.atomic, let failure {
+                changes.removeSubrange(changesBefore...)
+                delta = deltaBefore
+                for (k, previous) in undo.reversed() { pending[k] = previous }
+                let error: Error
+                if case let .rejected(e) = failure { error = e } else { error = DynamoDBError.conditionFailed }
+                let failed = outcomes.count - 1
+                outcomes = group.operations.indices.map { $0 == failed ? failure : .rejected(error) }
+            }
+            results.append(outcomes)
         }
         snapshot = nil
         for (name, value) in metadata { changes.append((ItemKeys.metadataKey(name), value)) }
         try store.commit(changes, delta: delta)
-        return outcomes
+        return results
+    }
+
+    /// One operation against the current items: stages its changes (staged: true) or
+    /// says why not.
+    private func apply(_ result: Result<PreparedWrite, Error>, current: ([UInt8]) throws -> Item?,
+                       changes: inout [TableStore.Change], delta: inout StoreStats) -> (WriteOutcome, staged: Bool) {
+        do {
+            let prepared = try result.get()
+            let old = try current(prepared.key)
+            if let condition = prepared.condition, try !condition.evaluate(old ?? Item()) {
+                return (.conditionFailed(old: old), false)
+            }
+            var new = prepared.item
+            var newSize = prepared.size
+            var encoded = prepared.encoded
+            switch prepared.kind {
+            case .put, .delete:
+                break
+            case let .update(update):
+                var base = old ?? prepared.keyItem
+                if let update {
+                    do { try update.apply(updating: &base) } catch let e as ExpressionError { throw DynamoDBError.validation(e.description) }
+                }
+                if ItemRules.size(of: base) > ItemRules.maxItemSize {
+                    throw DynamoDBError.validation("Item size to update has exceeded the maximum allowed size")
+                }
+                do { newSize = try ItemRules.validate(base) } catch let e as ItemError { throw DynamoDBError.validation(e.message) }
+                new = base
+                encoded = nil
+            case let .merge(attributes):
+                var base = old ?? Item()
+                for (name, value) in attributes.entries { base[name] = value }
+                if old != nil {
+                    if ItemRules.size(of: base) > ItemRules.maxItemSize {
+                        throw DynamoDBError.validation("Item size to update has exceeded the maximum allowed size")
+                    }
+                    do { newSize = try ItemRules.validate(base) } catch let e as ItemError { throw DynamoDBError.validation(e.message) }
+                    encoded = nil
+                }
+                new = base
+            }
+            if let new { try checkIndexKeys(new) }
+            if old == nil && new == nil { return (.applied(old: nil, new: nil), false) }
+            stage(key: prepared.key, old: old, new: new, newSize: newSize, encoded: encoded, into: &changes, delta: &delta)
+            return (.applied(old: old, new: new), true)
+        } catch {
+            return (.rejected(error), false)
+        }
     }
 
     /// Metadata records whose names start with `prefix`, in name order.
@@ -232,7 +283,7 @@ public final class Table: @unchecked Sendable {
             case merge(Item)
         }
         var kind: Kind
-        var key: [UInt8]
+        public internal(set) var key: [UInt8]
         /// A put's (or a new merged item's) item, size and stored bytes, computed once.
         var item: Item? = nil
         var size = 0
@@ -253,6 +304,7 @@ public final class Table: @unchecked Sendable {
                 size = try ItemRules.validate(item)
             } catch let e as ItemError { throw DynamoDBError.validation(e.message) }
             guard let key = tableKey(item) else { throw DynamoDBError.keyMismatch }
+            if case .put = operation { try checkIndexKeys(item) }
             if case .merge = operation {
                 return PreparedWrite(kind: .merge(item), key: key, item: item, size: size, encoded: Self.encodeItem(item), condition: condition)
             }

@@ -15,6 +15,11 @@ public final class TableLock {
         public var description: String {
             switch self {
             case let .held(table, pid, program):
+                // A server holds its tables for its whole life: say where to send writes.
+                if program.hasPrefix("ferry-serve at ") {
+                    let url = program.dropFirst("ferry-serve at ".count)
+                    return "table '\(table)' is held by ferry-serve at \(url) (pid \(pid)): send writes to that endpoint (aws dynamodb --endpoint-url \(url) ...), or stop the server first"
+                }
                 return "table '\(table)' is locked by pid \(pid) (\(program))"
             case let .failed(table, path, e):
                 return "table '\(table)': cannot lock \(path): \(errnoDescription(e))"

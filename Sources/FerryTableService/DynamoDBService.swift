@@ -6,59 +6,87 @@ import FerryValues
 
 /// DynamoDB's JSON API over a data folder's tables: request JSON in, response JSON out,
 /// with DynamoDB's parameter shapes, validation and error names (docs/ferry-table.md).
-/// `ferry-table` maps the aws CLI's options onto these requests.
-public final class DynamoDBService {
+/// `ferry-table` maps the aws CLI's options onto these requests; `ferry-serve` sends
+/// it the requests it receives.
+///
+/// Thread-safe with `TableAccess.held` (requests from many threads: item requests run
+/// concurrently, table changes one at a time with no item request in flight);
+/// `.perRequest` is for one thread (a command-line process).
+public final class DynamoDBService: @unchecked Sendable {
     public let catalog: TableCatalog
     public let program: String
-    /// Tables opened for reading, kept for the life of the service (pages of one scan).
-    private var readers: [String: Table] = [:]
+    public let access: TableAccess
+    let handles: TableHandles
+    /// Item requests share it; CreateTable, UpdateTable and DeleteTable take it alone.
+    private let tableChanges = ReadWriteLock()
 
     public static let operations = ["CreateTable", "DescribeTable", "ListTables", "UpdateTable", "DeleteTable",
                                     "PutItem", "GetItem", "UpdateItem", "DeleteItem", "BatchWriteItem",
                                     "BatchGetItem", "Query", "Scan"]
 
-    public init(catalog: TableCatalog, program: String) {
+    public init(catalog: TableCatalog, program: String, access: TableAccess = .perRequest) {
         self.catalog = catalog
         self.program = program
+        self.access = access
+        handles = TableHandles(catalog: catalog, program: program, access: access)
     }
 
     public func call(_ operation: String, _ request: JSONValue) throws -> JSONValue {
         let r = try RequestReader(request, operation: operation)
+        try RequestMembers.check(operation, request)
         switch operation {
-        case "CreateTable": return try createTable(r)
-        case "DescribeTable": return try describeTable(r)
-        case "ListTables": return try listTables(r)
-        case "UpdateTable": return try updateTable(r)
-        case "DeleteTable": return try deleteTable(r)
-        case "PutItem": return try putItem(r)
-        case "GetItem": return try getItem(r)
-        case "UpdateItem": return try updateItem(r)
-        case "DeleteItem": return try deleteItem(r)
-        case "BatchWriteItem": return try batchWriteItem(r)
-        case "BatchGetItem": return try batchGetItem(r)
-        case "Query": return try read(r, query: true)
-        case "Scan": return try read(r, query: false)
-        default: throw DynamoDBError(.validation, "Unknown operation \(operation)")
+        case "CreateTable": return try tableChanges.exclusive { try createTable(r) }
+        case "UpdateTable": return try tableChanges.exclusive { try updateTable(r) }
+        case "DeleteTable": return try tableChanges.exclusive { try deleteTable(r) }
+        default: break
+        }
+        return try tableChanges.shared {
+            switch operation {
+            case "DescribeTable": return try describeTable(r)
+            case "ListTables": return try listTables(r)
+            case "PutItem": return try putItem(r)
+            case "GetItem": return try getItem(r)
+            case "UpdateItem": return try updateItem(r)
+            case "DeleteItem": return try deleteItem(r)
+            case "BatchWriteItem": return try batchWriteItem(r)
+            case "BatchGetItem": return try batchGetItem(r)
+            case "Query": return try read(r, query: true)
+            case "Scan": return try read(r, query: false)
+            case "DescribeLimits": return Self.limits
+            default: throw DynamoDBError(.validation, "Unknown operation \(operation)")
+            }
         }
     }
 
-    private func reader(_ name: String) throws -> Table {
-        if let t = readers[name] { return t }
-        let t = try catalog.openForReading(name)
-        readers[name] = t
-        return t
-    }
+    /// DescribeLimits: DynamoDB's default account and table quotas (Ferry enforces none
+    /// of them; clients size their requests by them).
+    static let limits = JSONValue.object([
+        JSONMember("AccountMaxReadCapacityUnits", .number("80000")),
+        JSONMember("AccountMaxWriteCapacityUnits", .number("80000")),
+        JSONMember("TableMaxReadCapacityUnits", .number("40000")),
+        JSONMember("TableMaxWriteCapacityUnits", .number("40000")),
+    ])
+
+    /// A server holds every table's writer from the start; returns those it could not.
+    public func holdTables() -> [(String, Error)] { tableChanges.exclusive { handles.holdAll() } }
+
+    /// Closes the held writers (waits for requests in flight); returns the failures.
+    public func close() -> [(String, Error)] { tableChanges.exclusive { handles.closeAll() } }
+
+    private func reader(_ name: String) throws -> Table { try handles.reader(name) }
 
     private func withWriter<T>(_ name: String, _ body: (Table) throws -> T) throws -> T {
-        readers[name] = nil
-        let table = try catalog.openForWriting(name, program: program)
-        do {
-            let result = try body(table)
-            try table.close()
-            return result
-        } catch {
-            try? table.close()
-            throw error
+        try handles.withWriter(name, body)
+    }
+
+    /// One item write, committed (with concurrent ones, when held).
+    private func writeOne(_ name: String, _ operation: WriteOperation) throws -> (old: Item?, new: Item?) {
+        let outcomes = try handles.commit(name, atomic: true) { table in [Result { try table.prepare(operation) }] }
+        switch outcomes.first {
+        case let .applied(old, new)?: return (old, new)
+        case .conditionFailed?: throw DynamoDBError.conditionFailed
+        case let .rejected(error)?: throw error
+        case nil: throw DynamoDBError(.internalServerError, "no outcome for a write")
         }
     }
 
@@ -125,7 +153,7 @@ public final class DynamoDBService {
 
     func deleteTable(_ r: RequestReader) throws -> JSONValue {
         let name = try r.tableName()
-        readers[name] = nil
+        handles.forget(name)
         let (d, stats) = try catalog.delete(name, program: program)
         return .object([JSONMember("TableDescription", d.json(counts: stats.counts, status: "DELETING"))])
     }
@@ -366,7 +394,7 @@ public final class DynamoDBService {
         var used: (Set<String>, Set<String>) = ([], [])
         let c = try condition(r, context, &used)
         try checkPlaceholders(context, used)
-        let (old, _) = try withWriter(name) { table in try validating { try table.writeOne(.put(item, condition: c)) } }
+        let (old, _) = try validating { try writeOne(name, .put(item, condition: c)) }
         if returns == "ALL_OLD", let old { return .object([JSONMember("Attributes", itemJSON(old))]) }
         return .object([])
     }
@@ -381,7 +409,7 @@ public final class DynamoDBService {
         var used: (Set<String>, Set<String>) = ([], [])
         let c = try condition(r, context, &used)
         try checkPlaceholders(context, used)
-        let (old, _) = try withWriter(name) { table in try validating { try table.writeOne(.delete(key: key, condition: c)) } }
+        let (old, _) = try validating { try writeOne(name, .delete(key: key, condition: c)) }
         if returns == "ALL_OLD", let old { return .object([JSONMember("Attributes", itemJSON(old))]) }
         return .object([])
     }
@@ -403,7 +431,7 @@ public final class DynamoDBService {
         }
         let c = try condition(r, context, &used)
         try checkPlaceholders(context, used)
-        let (old, new) = try withWriter(name) { table in try validating { try table.writeOne(.update(key: key, update: update, condition: c)) } }
+        let (old, new) = try validating { try writeOne(name, .update(key: key, update: update, condition: c)) }
         func only(_ item: Item?) -> Item? {
             guard let item, let update else { return nil }
             var out = Item()
@@ -447,45 +475,40 @@ public final class DynamoDBService {
             throw DynamoDBError.validation("Too many items requested for the BatchWriteItem call")
         }
         // Validate everything first: DynamoDB applies a batch only if every request is valid.
-        var perTable: [(String, [WriteOperation])] = []
+        var perTable: [(String, [Result<Table.PreparedWrite, Error>])] = []
         for member in requests {
             try TableCatalog.validateName(member.key)
             guard let list = member.value.arrayValue, !list.isEmpty else {
                 throw DynamoDBError.validation("1 validation error detected: Value at 'requestItems.\(member.key).member' failed to satisfy constraint: Member must have length greater than or equal to 1")
             }
             let table = try reader(member.key)
-            var operations: [WriteOperation] = []
+            var operations: [Result<Table.PreparedWrite, Error>] = []
             var keys: Set<[UInt8]> = []
+            keys.reserveCapacity(list.count)
             for entry in list {
                 let e = try RequestReader(entry, operation: r.operation)
-                let keyItem: Item
+                let prepared: Table.PreparedWrite
                 if let put = e["PutRequest"] {
                     guard let item = try RequestReader(put, operation: r.operation).item("Item") else {
                         throw DynamoDBError.validation("1 validation error detected: Value null at 'requestItems.\(member.key).member.putRequest.item' failed to satisfy constraint: Member must not be null")
                     }
-                    do { try table.schema.validateKey(of: item); try ItemRules.validate(item) } catch let err as ItemError {
-                        throw DynamoDBError.validation(err.message)
-                    }
-                    operations.append(.put(item, condition: nil))
-                    keyItem = table.keyOf(item)
+                    prepared = try validating { try table.prepare(.put(item, condition: nil)) }
                 } else if let delete = e["DeleteRequest"] {
                     guard let key = try RequestReader(delete, operation: r.operation).item("Key") else {
                         throw DynamoDBError.validation("1 validation error detected: Value null at 'requestItems.\(member.key).member.deleteRequest.key' failed to satisfy constraint: Member must not be null")
                     }
-                    try table.validateKey(key)
-                    operations.append(.delete(key: key, condition: nil))
-                    keyItem = key
+                    prepared = try validating { try table.prepare(.delete(key: key, condition: nil)) }
                 } else {
                     throw DynamoDBError.validation("Supplied AttributeValue has more than one datatypes set, must contain exactly one of the supported datatypes")
                 }
-                let encoded = ByteBuffer(capacity: 64)
-                table.schema.encodeKey(of: keyItem, into: encoded)
-                if !keys.insert(encoded.array).inserted { throw DynamoDBError.validation("Provided list of item keys contains duplicates") }
+                if !keys.insert(prepared.key).inserted { throw DynamoDBError.validation("Provided list of item keys contains duplicates") }
+                operations.append(.success(prepared))
             }
             perTable.append((member.key, operations))
         }
+        // Each table's share commits all or nothing (the checks above leave little to fail).
         for (name, operations) in perTable {
-            let outcomes = try withWriter(name) { try $0.write(operations) }
+            let outcomes = try handles.commit(name, atomic: true) { _ in operations }
             for outcome in outcomes { if case let .rejected(error) = outcome { throw error } }
         }
         return .object([JSONMember("UnprocessedItems", .object([]))])

@@ -1,0 +1,143 @@
+import FerryTable
+import FerryValues
+
+/// Which request members each operation takes (DynamoDB API 2012-08-10, as botocore's
+/// model lists them) and which of them Ferry implements. A member Ferry does not
+/// implement is refused by name rather than ignored, since ignoring `Expected` or
+/// `ScanFilter` would write or return what the caller ruled out (docs/ferry-serve.md,
+/// "Request members").
+enum RequestMembers {
+    /// How Ferry treats a member it knows.
+    enum Rule {
+        /// Implemented.
+        case implemented
+        /// Accepted only with these values (JSON text), which ask for nothing Ferry lacks.
+        case only([String])
+        /// Not implemented; the text says what to use instead (may be empty).
+        case refused(String)
+    }
+
+    static let returnConsumedCapacity = Rule.only(["\"NONE\""])
+    static let returnItemCollectionMetrics = Rule.only(["\"NONE\""])
+    static let onConditionCheckFailure = Rule.only(["\"NONE\""])
+    static let legacyCondition = Rule.refused("use ConditionExpression")
+    static let legacyProjection = Rule.refused("use ProjectionExpression")
+    static let conditionalOperator = Rule.refused("use ConditionExpression or FilterExpression with AND and OR")
+    static let streams = Rule.only(["{\"StreamEnabled\":false}"])
+    static let sse = Rule.only(["{\"Enabled\":false}"])
+    static let tableClass = Rule.only(["\"STANDARD\""])
+    static let notLocal = Rule.refused("")
+
+    static let rules: [String: [String: Rule]] = [
+        "CreateTable": [
+            "AttributeDefinitions": .implemented, "TableName": .implemented, "KeySchema": .implemented,
+            "LocalSecondaryIndexes": .implemented, "GlobalSecondaryIndexes": .implemented, "BillingMode": .implemented,
+            "ProvisionedThroughput": .implemented, "DeletionProtectionEnabled": .implemented,
+            "StreamSpecification": streams, "SSESpecification": sse, "TableClass": tableClass,
+            "Tags": notLocal, "WarmThroughput": notLocal, "ResourcePolicy": notLocal, "OnDemandThroughput": notLocal,
+            "GlobalTableSourceArn": notLocal, "GlobalTableSettingsReplicationMode": notLocal,
+        ],
+        "DescribeTable": ["TableName": .implemented],
+        "ListTables": ["ExclusiveStartTableName": .implemented, "Limit": .implemented],
+        "UpdateTable": [
+            "AttributeDefinitions": .implemented, "TableName": .implemented, "BillingMode": .implemented,
+            "ProvisionedThroughput": .implemented, "GlobalSecondaryIndexUpdates": .implemented,
+            "DeletionProtectionEnabled": .implemented,
+            "StreamSpecification": streams, "SSESpecification": sse, "TableClass": tableClass,
+            "ReplicaUpdates": notLocal, "MultiRegionConsistency": notLocal, "GlobalTableWitnessUpdates": notLocal,
+            "OnDemandThroughput": notLocal, "WarmThroughput": notLocal, "GlobalTableSettingsReplicationMode": notLocal,
+        ],
+        "DeleteTable": ["TableName": .implemented],
+        "PutItem": [
+            "TableName": .implemented, "Item": .implemented, "ReturnValues": .implemented,
+            "ConditionExpression": .implemented, "ExpressionAttributeNames": .implemented, "ExpressionAttributeValues": .implemented,
+            "Expected": legacyCondition, "ConditionalOperator": conditionalOperator,
+            "ReturnConsumedCapacity": returnConsumedCapacity, "ReturnItemCollectionMetrics": returnItemCollectionMetrics,
+            "ReturnValuesOnConditionCheckFailure": onConditionCheckFailure,
+        ],
+        "GetItem": [
+            "TableName": .implemented, "Key": .implemented, "ProjectionExpression": .implemented,
+            "ExpressionAttributeNames": .implemented, "ConsistentRead": .implemented,
+            "AttributesToGet": legacyProjection, "ReturnConsumedCapacity": returnConsumedCapacity,
+        ],
+        "UpdateItem": [
+            "TableName": .implemented, "Key": .implemented, "ReturnValues": .implemented, "UpdateExpression": .implemented,
+            "ConditionExpression": .implemented, "ExpressionAttributeNames": .implemented, "ExpressionAttributeValues": .implemented,
+            "AttributeUpdates": .refused("use UpdateExpression"), "Expected": legacyCondition, "ConditionalOperator": conditionalOperator,
+            "ReturnConsumedCapacity": returnConsumedCapacity, "ReturnItemCollectionMetrics": returnItemCollectionMetrics,
+            "ReturnValuesOnConditionCheckFailure": onConditionCheckFailure,
+        ],
+        "DeleteItem": [
+            "TableName": .implemented, "Key": .implemented, "ReturnValues": .implemented,
+            "ConditionExpression": .implemented, "ExpressionAttributeNames": .implemented, "ExpressionAttributeValues": .implemented,
+            "Expected": legacyCondition, "ConditionalOperator": conditionalOperator,
+            "ReturnConsumedCapacity": returnConsumedCapacity, "ReturnItemCollectionMetrics": returnItemCollectionMetrics,
+            "ReturnValuesOnConditionCheckFailure": onConditionCheckFailure,
+        ],
+        "BatchWriteItem": [
+            "RequestItems": .implemented,
+            "ReturnConsumedCapacity": returnConsumedCapacity, "ReturnItemCollectionMetrics": returnItemCollectionMetrics,
+        ],
+        "BatchGetItem": ["RequestItems": .implemented, "ReturnConsumedCapacity": returnConsumedCapacity],
+        "Query": [
+            "TableName": .implemented, "IndexName": .implemented, "Select": .implemented, "Limit": .implemented,
+            "ConsistentRead": .implemented, "ScanIndexForward": .implemented, "ExclusiveStartKey": .implemented,
+            "ProjectionExpression": .implemented, "FilterExpression": .implemented, "KeyConditionExpression": .implemented,
+            "ExpressionAttributeNames": .implemented, "ExpressionAttributeValues": .implemented,
+            "AttributesToGet": legacyProjection, "KeyConditions": .refused("use KeyConditionExpression"),
+            "QueryFilter": .refused("use FilterExpression"), "ConditionalOperator": conditionalOperator,
+            "ReturnConsumedCapacity": returnConsumedCapacity,
+        ],
+        "Scan": [
+            "TableName": .implemented, "IndexName": .implemented, "Limit": .implemented, "Select": .implemented,
+            "ExclusiveStartKey": .implemented, "TotalSegments": .implemented, "Segment": .implemented,
+            "ProjectionExpression": .implemented, "FilterExpression": .implemented, "ExpressionAttributeNames": .implemented,
+            "ExpressionAttributeValues": .implemented, "ConsistentRead": .implemented,
+            "AttributesToGet": legacyProjection, "ScanFilter": .refused("use FilterExpression"),
+            "ConditionalOperator": conditionalOperator, "ReturnConsumedCapacity": returnConsumedCapacity,
+        ],
+        "DescribeEndpoints": [:],
+        "DescribeLimits": [:],
+    ]
+
+    /// Refuses a member `operation` does not take, or takes with a meaning Ferry lacks.
+    /// DynamoDB ignores members it does not know; Ferry refuses them (a misspelt
+    /// `ConditionExpresion` ignored would write what the caller ruled out). SDKs refuse
+    /// unknown members before sending, so only hand-made requests meet this.
+    static func check(_ operation: String, _ request: JSONValue) throws {
+        guard let rules = rules[operation], let members = request.objectValue else { return }
+        try checkExpressionMixing(operation, members)
+        for member in members {
+            if case .null = member.value { continue }
+            guard let rule = rules[member.key] else {
+                throw DynamoDBError.validation("Unknown request member \(member.key) for \(operation) (Ferry refuses members DynamoDB's API does not define)")
+            }
+            switch rule {
+            case .implemented:
+                continue
+            case let .only(values):
+                if values.contains(member.value.jsonText) { continue }
+                throw DynamoDBError.validation("Ferry does not implement \(member.key) \(member.value.jsonText) in \(operation); it accepts only \(values.joined(separator: " or "))")
+            case let .refused(instead):
+                throw DynamoDBError.validation("Ferry does not implement \(member.key) in \(operation)" + (instead.isEmpty ? "" : "; \(instead)"))
+            }
+        }
+    }
+
+    /// Legacy (non-expression) members beside expression members: DynamoDB's own refusal,
+    /// with both lists in its fixed order.
+    static let legacyMembers = ["AttributesToGet", "AttributeUpdates", "ScanFilter", "QueryFilter", "ConditionalOperator", "Expected", "KeyConditions"]
+    static let expressionMembers = ["ProjectionExpression", "UpdateExpression", "FilterExpression", "ConditionExpression", "KeyConditionExpression"]
+
+    static func checkExpressionMixing(_ operation: String, _ members: [JSONMember]) throws {
+        var present = Set<String>()
+        for m in members { if case .null = m.value {} else { present.insert(m.key) } }
+        let expressions = expressionMembers.filter(present.contains)
+        guard !expressions.isEmpty else { return }
+        var legacy = legacyMembers.filter(present.contains)
+        // Query's KeyConditions counts only beside a KeyConditionExpression.
+        if operation == "Query", !present.contains("KeyConditionExpression") { legacy.removeAll { $0 == "KeyConditions" } }
+        guard !legacy.isEmpty else { return }
+        throw DynamoDBError.validation("Can not use both expression and non-expression parameters in the same request: Non-expression parameters: {\(legacy.joined(separator: ", "))} Expression parameters: {\(expressions.joined(separator: ", "))}")
+    }
+}

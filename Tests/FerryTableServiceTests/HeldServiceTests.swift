@@ -1,0 +1,132 @@
+import FerryTable
+import FerryTableService
+import FerryTestSupport
+import FerryValues
+import XCTest
+
+/// The service as ferry-serve runs it (`TableAccess.held`): many threads, one long-lived
+/// writer per table, group commit; and the request-member rules both modes share.
+final class HeldServiceTests: XCTestCase {
+    private var folder: String!
+    private var service: DynamoDBService!
+
+    override func setUpWithError() throws {
+        folder = try TestSupport.temporaryFolder().path
+        service = DynamoDBService(catalog: try TableCatalog(dataFolder: folder), program: "ferry-serve at http://127.0.0.1:1", access: .held)
+        try call("CreateTable", """
+        {"TableName":"Ctr","AttributeDefinitions":[{"AttributeName":"k","AttributeType":"S"}],
+         "KeySchema":[{"AttributeName":"k","KeyType":"HASH"}],"BillingMode":"PAY_PER_REQUEST"}
+        """)
+    }
+
+    override func tearDown() { _ = service?.close() }
+
+    @discardableResult
+    private func call(_ operation: String, _ json: String) throws -> JSONValue {
+        try service.call(operation, try JSONValue.parse(json))
+    }
+
+    private func refused(_ operation: String, _ json: String, _ message: String, file: StaticString = #filePath, line: UInt = #line) {
+        XCTAssertThrowsError(try call(operation, json), file: file, line: line) { error in
+            XCTAssertEqual((error as? DynamoDBError)?.message, message, file: file, line: line)
+        }
+    }
+
+    func testConcurrentUpdatesShareCommitsAndLoseNothing() throws {
+        let threads = 8, updates = 300, keys = 10
+        let failures = Mutexed<[String]>([])
+        let service = self.service!
+        DispatchQueue.concurrentPerform(iterations: threads) { t in
+            for i in 0..<updates {
+                do {
+                    _ = try service.call("UpdateItem", try JSONValue.parse("""
+                    {"TableName":"Ctr","Key":{"k":{"S":"k\((t * updates + i) % keys)"}},"UpdateExpression":"ADD n :one",
+                     "ExpressionAttributeValues":{":one":{"N":"1"}}}
+                    """))
+                } catch { failures.mutate { $0.append("\(error)") } }
+            }
+        }
+        XCTAssertEqual(failures.value, [])
+        let scan = try call("Scan", #"{"TableName":"Ctr"}"#)
+        let counts = (scan["Items"]?.arrayValue ?? []).compactMap { $0["n"]?["N"]?.stringValue }.compactMap { Int($0) }
+        XCTAssertEqual(counts.count, keys)
+        XCTAssertEqual(counts.reduce(0, +), threads * updates)
+        XCTAssertEqual(Set(counts), [threads * updates / keys])
+    }
+
+    func testTheServerHoldsTheTableSoACommandLineWriterIsRefusedNamingIt() throws {
+        try call("PutItem", #"{"TableName":"Ctr","Item":{"k":{"S":"a"}}}"#)
+        let cli = DynamoDBService(catalog: try TableCatalog(dataFolder: folder), program: "ferry-table")
+        XCTAssertThrowsError(try cli.call("PutItem", try JSONValue.parse(#"{"TableName":"Ctr","Item":{"k":{"S":"b"}}}"#))) { error in
+            XCTAssertTrue("\(error)".hasPrefix("table 'Ctr' is held by ferry-serve at http://127.0.0.1:1 (pid "), "\(error)")
+        }
+        // Readers in other processes (here: another service) see what the server committed.
+        let read = try cli.call("GetItem", try JSONValue.parse(#"{"TableName":"Ctr","Key":{"k":{"S":"a"}}}"#))
+        XCTAssertEqual(read["Item"]?["k"]?["S"]?.stringValue, "a")
+    }
+
+    func testDeleteAndRecreateReleaseAndRetakeTheWriter() throws {
+        try call("PutItem", #"{"TableName":"Ctr","Item":{"k":{"S":"a"}}}"#)
+        try call("DeleteTable", #"{"TableName":"Ctr"}"#)
+        try call("CreateTable", """
+        {"TableName":"Ctr","AttributeDefinitions":[{"AttributeName":"k","AttributeType":"S"}],
+         "KeySchema":[{"AttributeName":"k","KeyType":"HASH"}],"BillingMode":"PAY_PER_REQUEST"}
+        """)
+        XCTAssertNil(try call("GetItem", #"{"TableName":"Ctr","Key":{"k":{"S":"a"}}}"#)["Item"])
+        try call("PutItem", #"{"TableName":"Ctr","Item":{"k":{"S":"b"}}}"#)
+        XCTAssertEqual(try call("Scan", #"{"TableName":"Ctr"}"#)["Count"]?.numberText, "1")
+    }
+
+    func testWritesAreDurableWhenAnsweredAndSurviveAReopen() throws {
+        for i in 0..<20 { try call("PutItem", #"{"TableName":"Ctr","Item":{"k":{"S":"\#(i)"}}}"#) }
+        XCTAssertEqual(service.close().count, 0)
+        let again = DynamoDBService(catalog: try TableCatalog(dataFolder: folder), program: "t", access: .held)
+        XCTAssertEqual(try again.call("Scan", try JSONValue.parse(#"{"TableName":"Ctr","Select":"COUNT"}"#))["Count"]?.numberText, "20")
+        _ = again.close()
+    }
+
+    func testABatchWithAnInvalidItemWritesNothing() throws {
+        try call("UpdateTable", """
+        {"TableName":"Ctr","AttributeDefinitions":[{"AttributeName":"g","AttributeType":"N"}],
+         "GlobalSecondaryIndexUpdates":[{"Create":{"IndexName":"ByG","KeySchema":[{"AttributeName":"g","KeyType":"HASH"}],"Projection":{"ProjectionType":"ALL"}}}]}
+        """)
+        XCTAssertThrowsError(try call("BatchWriteItem", """
+        {"RequestItems":{"Ctr":[{"PutRequest":{"Item":{"k":{"S":"ok"}}}},{"PutRequest":{"Item":{"k":{"S":"bad"},"g":{"S":"not a number"}}}}]}}
+        """))
+        XCTAssertEqual(try call("Scan", #"{"TableName":"Ctr"}"#)["Count"]?.numberText, "0")
+    }
+
+    func testLegacyAndUnknownMembersAreRefusedByName() {
+        refused("PutItem", #"{"TableName":"Ctr","Item":{"k":{"S":"a"}},"Expected":{"k":{"Exists":false}}}"#,
+                "Ferry does not implement Expected in PutItem; use ConditionExpression")
+        refused("Scan", #"{"TableName":"Ctr","ScanFilter":{}}"#, "Ferry does not implement ScanFilter in Scan; use FilterExpression")
+        refused("Query", #"{"TableName":"Ctr","KeyConditions":{}}"#, "Ferry does not implement KeyConditions in Query; use KeyConditionExpression")
+        refused("UpdateItem", #"{"TableName":"Ctr","Key":{"k":{"S":"a"}},"AttributeUpdates":{}}"#,
+                "Ferry does not implement AttributeUpdates in UpdateItem; use UpdateExpression")
+        refused("GetItem", #"{"TableName":"Ctr","Key":{"k":{"S":"a"}},"AttributesToGet":["k"]}"#,
+                "Ferry does not implement AttributesToGet in GetItem; use ProjectionExpression")
+        refused("Scan", #"{"TableName":"Ctr","ScanFilter":{},"FilterExpression":"k = :k","ExpressionAttributeValues":{":k":{"S":"a"}}}"#,
+                "Can not use both expression and non-expression parameters in the same request: Non-expression parameters: {ScanFilter} Expression parameters: {FilterExpression}")
+        refused("DescribeTable", #"{"TableName":"Ctr","Bogus":1}"#,
+                "Unknown request member Bogus for DescribeTable (Ferry refuses members DynamoDB's API does not define)")
+        refused("CreateTable", #"{"TableName":"D","Tags":[{"Key":"a","Value":"b"}]}"#, "Ferry does not implement Tags in CreateTable")
+        refused("GetItem", #"{"TableName":"Ctr","Key":{"k":{"S":"a"}},"ReturnConsumedCapacity":"TOTAL"}"#,
+                #"Ferry does not implement ReturnConsumedCapacity "TOTAL" in GetItem; it accepts only "NONE""#)
+    }
+
+    func testDefaultValuedMembersAreAccepted() throws {
+        try call("GetItem", #"{"TableName":"Ctr","Key":{"k":{"S":"a"}},"ReturnConsumedCapacity":"NONE","ConsistentRead":true}"#)
+        try call("PutItem", #"{"TableName":"Ctr","Item":{"k":{"S":"a"}},"ReturnItemCollectionMetrics":"NONE","ReturnValuesOnConditionCheckFailure":"NONE"}"#)
+        let limits = try call("DescribeLimits", "{}")
+        XCTAssertEqual(limits["TableMaxWriteCapacityUnits"]?.numberText, "40000")
+    }
+}
+
+/// A value behind a lock, for collecting results from concurrent test threads.
+final class Mutexed<T>: @unchecked Sendable {
+    private let lock = NSLock()
+    private var stored: T
+    init(_ value: T) { stored = value }
+    var value: T { lock.lock(); defer { lock.unlock() }; return stored }
+    func mutate(_ body: (inout T) -> Void) { lock.lock(); body(&stored); lock.unlock() }
+}
