@@ -15,6 +15,7 @@ let package = Package(
         .executable(name: "ferry-export", targets: ["ferry-export"]),
         .executable(name: "ferry-backup", targets: ["ferry-backup"]),
         .executable(name: "ferry-restore", targets: ["ferry-restore"]),
+        .executable(name: "ferry-serve", targets: ["ferry-serve"]),
     ],
     targets: [
         // The system zlib; nothing but FerryIO imports it.
@@ -39,6 +40,8 @@ let package = Package(
         .target(name: "FerryHTTP", dependencies: ["FerryIO"]),
         // AWS protocol pieces: SigV4 signing and verification, credentials files.
         .target(name: "FerryAWS", dependencies: ["FerryIO"]),
+        // The network front: DynamoDB's JSON protocol over FerryHTTP, onto the table service.
+        .target(name: "FerryServe", dependencies: ["FerryHTTP", "FerryAWS", "FerryTableService", "FerryTable", "FerryValues", "FerryIO"]),
         // Shared command-line kit: options, help, exit codes, progress, data folder.
         .target(name: "FerryCLI", dependencies: ["FerryValues", "FerryIO"]),
 
@@ -49,6 +52,7 @@ let package = Package(
         .executableTarget(name: "ferry-backup", dependencies: ["FerryCLI", "FerryPipeline", "FerryTable", "FerryValues", "FerryIO"]),
         .executableTarget(name: "ferry-restore", dependencies: ["FerryCLI", "FerryPipeline", "FerryTable", "FerryValues", "FerryIO"]),
         .executableTarget(name: "ferry-s3", dependencies: ["FerryCLI", "FerryObjectStore", "FerryValues", "FerryIO"]),
+        .executableTarget(name: "ferry-serve", dependencies: ["FerryCLI", "FerryServe", "FerryHTTP", "FerryAWS", "FerryTable", "FerryIO"]),
         .executableTarget(name: "ferry-table", dependencies: ["FerryCLI", "FerryTableService", "FerryTable", "FerryValues", "FerryIO"]),
         // Test helper: commits to a log until killed (the kill -9 test).
         .executableTarget(name: "wal-crash-writer", dependencies: ["FerryTable"]),
@@ -68,6 +72,6 @@ let package = Package(
         .testTarget(name: "FerryHTTPTests", dependencies: ["FerryHTTP", "FerryIO", "FerryTestSupport"]),
         .testTarget(name: "FerryAWSTests", dependencies: ["FerryAWS", "FerryIO", "FerryTestSupport"]),
         .testTarget(name: "FerryCLITests", dependencies: ["FerryCLI", "FerryValues"]),
-        .testTarget(name: "FerryToolTests", dependencies: ["ferry-transform", "ferry-extract", "ferry-load", "ferry-export", "ferry-backup", "ferry-restore", "ferry-bench", "ferry-s3", "ferry-table", "FerryTestSupport"]),
+        .testTarget(name: "FerryToolTests", dependencies: ["ferry-transform", "ferry-extract", "ferry-load", "ferry-export", "ferry-backup", "ferry-restore", "ferry-bench", "ferry-s3", "ferry-table", "ferry-serve", "FerryTestSupport"]),
     ]
 )

@@ -164,7 +164,7 @@ open class ToolTestCase: XCTestCase {
 
     /// `workspace.sh`: runs a bash script there and checks its exit status.
     @discardableResult
-    public func sh(_ script: String, expect status: Int32? = 0, env: [String: String] = [:],
+    open func sh(_ script: String, expect status: Int32? = 0, env: [String: String] = [:],
                    file: StaticString = #filePath, line: UInt = #line) throws -> TestSupport.Result {
         try workspace.sh(script, expect: status, env: env, file: file, line: line)
     }

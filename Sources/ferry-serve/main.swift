@@ -1,0 +1,63 @@
+// ferry-serve: DynamoDB's HTTP API on a data folder's tables, for boto3, the aws CLI
+// and every SDK (docs/ferry-serve.md).
+#if canImport(Glibc)
+import Glibc
+#endif
+import Foundation
+import FerryAWS
+import FerryCLI
+import FerryHTTP
+import FerryServe
+
+let spec = CommandSpec(
+    name: "ferry-serve",
+    summary: "Serve the data folder's tables over DynamoDB's HTTP API (boto3, the aws CLI and SDKs use it as a local DynamoDB).",
+    usage: "ferry-serve [--host <addr>] [--port <n>] [--credentials <file>] [--data <dir>]",
+    options: [
+        OptionSpec("--host", value: "<addr>", help: "Address to listen on (default 127.0.0.1: this machine only; 0.0.0.0 for every interface)."),
+        OptionSpec("--port", value: "<n>", help: "Port (default 8000; 0 picks a free one, printed on the ready line)."),
+        OptionSpec("--credentials", value: "<file>", help: "AWS credentials file (INI, as ~/.aws/credentials): requests must be SigV4-signed by one of its keys. Default: any request is accepted."),
+        .data,
+    ],
+    examples: [
+        "ferry-serve --port 8000 &",
+        "aws dynamodb list-tables --endpoint-url http://127.0.0.1:8000",
+        "python3 -c \"import boto3; print(boto3.client('dynamodb', endpoint_url='http://127.0.0.1:8000').list_tables())\"",
+    ],
+    notes: ["When ready it prints one line on stdout: 'ferry-serve: listening on http://127.0.0.1:8000'.",
+            "SIGTERM or SIGINT stops it: requests in flight are answered, tables closed, exit status 0.",
+            "While it runs it holds every table's writer: ferry-load and ferry-table writes are refused naming it; reads (scan, ferry-export, ferry-backup) work beside it."]
+)
+
+CommandLineTool.main(spec) { args in
+    let console = Console(tool: spec.name)
+    let host = args.value("--host") ?? "127.0.0.1"
+    let port = try args.int("--port", default: 8000, range: 0...65535)
+    var credentials: [String: String]? = nil
+    if let path = args.value("--credentials") {
+        credentials = try CredentialsFile.read(path: path).secrets
+    }
+    // Signals are taken by one thread with sigwait, so every other thread (the server's)
+    // is created with them blocked.
+    var stopSignals = sigset_t()
+    sigemptyset(&stopSignals)
+    sigaddset(&stopSignals, SIGTERM)
+    sigaddset(&stopSignals, SIGINT)
+    pthread_sigmask(SIG_BLOCK, &stopSignals, nil)
+
+    let server = try DynamoDBServer(host: host, port: port, dataFolder: DataFolder.resolve(args), credentials: credentials,
+                                    log: { console.warning($0) })
+    let waitFor = stopSignals
+    let watcher = Thread {
+        var signal: Int32 = 0
+        var set = waitFor
+        sigwait(&set, &signal)
+        console.note("stopping (signal \(signal)): finishing requests in flight")
+        server.shutdown()
+    }
+    watcher.start()
+    try Console.writeStdout("ferry-serve: listening on \(server.url)\n")
+    let failures = server.run()
+    for (table, error) in failures { console.error("table '\(table)' did not close cleanly: \(error)") }
+    return failures.isEmpty ? .ok : .failure
+}
