@@ -8,11 +8,7 @@ import XCTest
 final class ServeToolTests: ToolTestCase {
     /// The clients (python3 with boto3, aws) come from the caller's environment (PATH
     /// after the built tools; HOME and the like, which pyenv's shims need).
-    private var clientPath: [String: String] {
-        let caller = ProcessInfo.processInfo.environment
-        return caller.merging(workspace.environment) { $1 }
-            .merging(["PATH": TestSupport.productsFolder.path + ":" + (caller["PATH"] ?? "/usr/bin:/bin")]) { $1 }
-    }
+    private var clientPath: [String: String] { callerEnvironment(workspace) }
 
     @discardableResult
     override func sh(_ script: String, expect status: Int32? = 0, env: [String: String] = [:],
@@ -180,4 +176,37 @@ final class ServeToolTests: ToolTestCase {
         let r = try withServer("status=0; ferry-serve --port $PORT || status=$?; echo \"exit $status\"")
         XCTAssertTrue(r.stdout.hasSuffix("exit 1\n"), r.stdout)
     }
+}
+
+/// The README's "Use Ferry from boto3 and the aws CLI" block, run as it is, on a free
+/// port instead of 8000 (8000 may be taken on a test machine).
+final class ServeReadmeTests: ToolTestCase {
+    func testReadmeWalkthroughRunsAsWritten() throws {
+        let readme = try String(contentsOf: TestSupport.repositoryRoot.appendingPathComponent("README.md"), encoding: .utf8)
+        let lines = readme.components(separatedBy: "\n")
+        guard let marker = lines.firstIndex(where: { $0.hasPrefix("<!-- serve-walkthrough") }),
+              lines.indices.contains(marker + 1), lines[marker + 1] == "```sh",
+              let end = lines[(marker + 2)...].firstIndex(of: "```") else {
+            return XCTFail("README.md: no serve-walkthrough block")
+        }
+        let block = lines[(marker + 2)..<end].joined(separator: "\n")
+        XCTAssertTrue(block.contains("http://127.0.0.1:8000"))
+        let port = try sh(#"python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'"#, env: callerEnvironment(workspace))
+            .stdout.trimmingCharacters(in: .whitespacesAndNewlines)
+        try Data(block.replacingOccurrences(of: "8000", with: port).utf8).write(to: work.appendingPathComponent("walkthrough.sh"))
+        let r = try sh("set -e; timeout 120 bash -e walkthrough.sh", env: callerEnvironment(workspace))
+        XCTAssertEqual(r.stdout, """
+        "ACTIVE"
+        {'Artist': 'No One You Know', 'SongTitle': 'Call Me Today', 'Year': Decimal('2024'), 'Plays': Decimal('1')}
+
+        """)
+    }
+}
+
+/// The caller's environment (HOME, pyenv's variables) with the workspace's, and the
+/// built tools first on PATH, for tests that run python3, boto3 and the aws CLI.
+func callerEnvironment(_ workspace: ToolWorkspace) -> [String: String] {
+    let caller = ProcessInfo.processInfo.environment
+    return caller.merging(workspace.environment) { $1 }
+        .merging(["PATH": TestSupport.productsFolder.path + ":" + (caller["PATH"] ?? "/usr/bin:/bin")]) { $1 }
 }
