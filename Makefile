@@ -9,6 +9,7 @@ BENCH_OUT   ?=
 BENCH_S3_BYTES ?= 536870912
 BENCH_S3_KEYS  ?= 50000
 BENCH_SCALE    ?= 1000000,4000000,16000000
+BENCH_SERVE_SECONDS ?= 5
 ifeq ($(BENCH_QUICK),1)
 BENCH_ITEMS := 50000
 BENCH_S3_BYTES := 67108864
@@ -16,7 +17,7 @@ BENCH_S3_KEYS := 10000
 BENCH_SCALE := 50000,200000,800000
 endif
 
-.PHONY: all deps build test test-faults demo bench install clean
+.PHONY: all deps build test test-faults demo bench bench-serve install clean
 
 all: build
 
@@ -42,6 +43,11 @@ bench: build
 	.build/release/ferry-bench --items $(BENCH_ITEMS) --runs $(BENCH_RUNS) --dir "$(BENCH_DIR)" \
 		--s3-bytes $(BENCH_S3_BYTES) --s3-keys $(BENCH_S3_KEYS) --scale $(BENCH_SCALE) \
 		$(if $(BENCH_OUT),--json "$(BENCH_OUT)")
+	@scripts/bench-serve.sh $(BENCH_SERVE_SECONDS)
+
+# Only the server section of make bench (wrk against ferry-serve and moto_server).
+bench-serve: build
+	@scripts/bench-serve.sh $(BENCH_SERVE_SECONDS)
 
 install: build
 	install -d "$(PREFIX)/bin"

@@ -71,6 +71,26 @@ enum Socket {
         }
     }
 
+    /// How often a connection blocked in `receiveWaiting` wakes to check its deadline and
+    /// shutdown: the granularity of the timeouts, and the longest an idle connection
+    /// lingers after shutdown began.
+    static let receiveTick = 0.2
+
+    static func setReceiveTimeout(_ fd: Int32, seconds: Double) {
+        var t = timeval(tv_sec: Int(seconds), tv_usec: Int((seconds - seconds.rounded(.down)) * 1e6))
+        _ = setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &t, socklen_t(MemoryLayout<timeval>.size))
+    }
+
+    /// recv(2) that blocks up to the socket's receive timeout (SO_RCVTIMEO): bytes
+    /// received, 0 at end of stream, -EAGAIN when the timeout passed with nothing, or
+    /// another -errno. EINTR returns -EAGAIN too, so the caller looks at its clock.
+    @inline(__always)
+    static func receiveWaiting(_ fd: Int32, _ buffer: UnsafeMutableRawBufferPointer) -> Int {
+        let n = recv(fd, buffer.baseAddress, buffer.count, 0)
+        if n >= 0 { return n }
+        return errno == EINTR ? -Int(EAGAIN) : -Int(errno)
+    }
+
     /// recv(2) without blocking: bytes received, 0 at end of stream, -EAGAIN when nothing
     /// is there, or another -errno.
     @inline(__always)

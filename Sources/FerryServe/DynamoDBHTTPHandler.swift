@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 import FerryAWS
 import FerryHTTP
 import FerryIO
@@ -50,11 +51,13 @@ public final class DynamoDBHTTPHandler: HTTPHandler, @unchecked Sendable {
         // an API request at all.
         var contentType = Self.contentType
         if let declared = request.headers["Content-Type"] {
-            let base = declared.split(separator: ";", maxSplits: 1).first.map { $0.trimmingCharacters(in: .whitespaces).lowercased() } ?? ""
-            if base == "application/json" {
-                contentType = "application/json"
-            } else if base != Self.contentType {
-                return notFound(id: id)
+            if declared != Self.contentType {  // the usual case skips Foundation's trimming
+                let base = declared.split(separator: ";", maxSplits: 1).first.map { $0.trimmingCharacters(in: .whitespaces).lowercased() } ?? ""
+                if base == "application/json" {
+                    contentType = "application/json"
+                } else if base != Self.contentType {
+                    return notFound(id: id)
+                }
             }
         } else if !request.body.isEmpty {
             return notFound(id: id)
@@ -211,8 +214,7 @@ struct DynamoDBWireError {
 /// prefix and a counter, so they are unique without a random draw per request.
 final class RequestIDSource: @unchecked Sendable {
     private let prefix: String
-    private let lock = NSLock()
-    private var counter: UInt64 = 0
+    private let counter = Atomic<UInt64>(0)
     private static let alphabet = Array("ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789".utf8)
 
     init() {
@@ -221,10 +223,7 @@ final class RequestIDSource: @unchecked Sendable {
     }
 
     func next() -> String {
-        lock.lock()
-        counter &+= 1
-        var n = counter
-        lock.unlock()
+        var n = counter.wrappingAdd(1, ordering: .relaxed).newValue
         var digits = [UInt8](repeating: UInt8(ascii: "A"), count: 13)
         var i = 12
         while n > 0 && i >= 0 {

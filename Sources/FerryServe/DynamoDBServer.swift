@@ -60,9 +60,11 @@ public final class DynamoDBServer: @unchecked Sendable {
     }
 
     /// Serves until `shutdown`; then closes the tables (their last commits synced).
-    public func run() -> [(String, Error)] {
+    /// Returns the tables that failed to close, and the group-commit counts.
+    public func run() -> (failures: [(String, Error)], commits: Int, writeRequests: Int) {
         http.run()
-        return service.close()
+        let (commits, requests) = service.commitStats
+        return (service.close(), commits, requests)
     }
 
     public func shutdown() { http.shutdown() }

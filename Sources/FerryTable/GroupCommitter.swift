@@ -1,3 +1,4 @@
+import Dispatch
 import Foundation
 
 /// Group commit for a table written by many threads at once (ferry-serve's requests):
@@ -15,15 +16,24 @@ public final class GroupCommitter: @unchecked Sendable {
     private final class Waiter {
         let group: WriteGroup
         var result: Result<[WriteOutcome], Error>? = nil
+        /// Signalled once: with the result set, or to lead the next commit.
+        let wake = DispatchSemaphore(value: 0)
         init(_ group: WriteGroup) { self.group = group }
     }
 
-    private let condition = NSCondition()
+    private let lock = NSLock()
     private var queue: [Waiter] = []
+    /// A leader is committing, or has been chosen and woken to.
     private var committing = false
-    /// Commits made and requests carried, for the benchmark and tests.
-    public private(set) var commits = 0
-    public private(set) var requests = 0
+    private var commits = 0
+    private var requests = 0
+
+    /// Commits made and requests they carried (requests / commits is the mean group).
+    public var stats: (commits: Int, requests: Int) {
+        lock.lock()
+        defer { lock.unlock() }
+        return (commits, requests)
+    }
 
     public init(table: Table, maxGroupsPerCommit: Int = 1024) {
         self.table = table
@@ -34,29 +44,40 @@ public final class GroupCommitter: @unchecked Sendable {
     /// nothing of it was applied).
     public func write(_ group: WriteGroup) throws -> [WriteOutcome] {
         let me = Waiter(group)
-        condition.lock()
+        lock.lock()
         queue.append(me)
+        if committing {
+            // Woken alone (no broadcast: with 64 connections a broadcast woke every
+            // waiter to find most of them not done), with a result or to lead.
+            lock.unlock()
+            me.wake.wait()
+            lock.lock()
+        }
         while true {
-            while me.result == nil && committing { condition.wait() }
             if let result = me.result {
-                condition.unlock()
+                lock.unlock()
                 return try result.get()
             }
+            committing = true
             // Leader: take the oldest requests (this one among them unless more than a
             // commit's worth wait ahead of it; then it leads again after).
-            committing = true
             let batch = Array(queue.prefix(maxGroupsPerCommit))
             queue.removeFirst(batch.count)
-            condition.unlock()
+            lock.unlock()
 
             let outcome = Result { try table.write(groups: batch.map(\.group)) }
 
-            condition.lock()
-            for (i, waiter) in batch.enumerated() { waiter.result = outcome.map { $0[i] } }
+            lock.lock()
             commits += 1
             requests += batch.count
-            committing = false
-            condition.broadcast()
+            for (i, waiter) in batch.enumerated() {
+                waiter.result = outcome.map { $0[i] }
+                if waiter !== me { waiter.wake.signal() }
+            }
+            if me.result != nil {
+                // Hand the lead to the oldest waiter, if any.
+                if let next = queue.first { next.wake.signal() } else { committing = false }
+            }
         }
     }
 }

@@ -134,7 +134,7 @@ public final class Table: @unchecked Sendable {
         try validateKey(key)
         guard let k = tableKey(key) else { throw DynamoDBError.keyMismatch }
         guard let bytes = try (snapshot ?? self.snapshot()).get(k) else { return nil }
-        return try decodeStored(bytes, decoder: ItemDecoder(spelling: .typed))
+        return try decodeStored(bytes, decoder: ItemDecoder.forThisThread)
     }
 
     // MARK: Writes

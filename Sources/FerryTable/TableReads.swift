@@ -86,7 +86,7 @@ extension Table {
         }
         var page = ReadPage()
         if let upper, KeyOrder.compare(lower, upper) >= 0 { return page }
-        let reader = ItemDecoder(spelling: .typed)
+        let reader = ItemDecoder.forThisThread
         var bytesRead = 0
         var last: Item? = nil
         var stoppedEarly = false

@@ -13,17 +13,17 @@ public enum AWSCLIOutput {
         switch operation {
         case "Query", "Scan": (inputToken, outputToken, resultKeys, nonAggregate) = ("ExclusiveStartKey", "LastEvaluatedKey", ["Items", "Count", "ScannedCount"], ["ConsumedCapacity"])
         case "ListTables": (inputToken, outputToken, resultKeys, nonAggregate) = ("ExclusiveStartTableName", "LastEvaluatedTableName", ["TableNames"], [])
-        default: return try service.call(operation, request)
+        default: return try service.call(operation, request).expandedDeep
         }
         guard paginate, request[inputToken] == nil, request["Limit"] == nil else {
-            return try service.call(operation, request)
+            return try service.call(operation, request).expandedDeep
         }
         var current = request
         if let pageSize { current = with(current, "Limit", .number(String(pageSize))) }
         var lists: [String: [JSONValue]] = [:]
         var sums: [String: Int] = [:]
         while true {
-            let page = try service.call(operation, current)
+            let page = try service.call(operation, current).expandedDeep
             for key in resultKeys {
                 switch page[key] {
                 case let .array(items)?: lists[key, default: []] += items

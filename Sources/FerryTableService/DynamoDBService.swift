@@ -70,6 +70,9 @@ public final class DynamoDBService: @unchecked Sendable {
     /// A server holds every table's writer from the start; returns those it could not.
     public func holdTables() -> [(String, Error)] { tableChanges.exclusive { handles.holdAll() } }
 
+    /// Write commits made by held writers and the requests they carried.
+    public var commitStats: (commits: Int, requests: Int) { handles.commitStats() }
+
     /// Closes the held writers (waits for requests in flight); returns the failures.
     public func close() -> [(String, Error)] { tableChanges.exclusive { handles.closeAll() } }
 

@@ -130,10 +130,16 @@ enum RequestMembers {
     static let expressionMembers = ["ProjectionExpression", "UpdateExpression", "FilterExpression", "ConditionExpression", "KeyConditionExpression"]
 
     static func checkExpressionMixing(_ operation: String, _ members: [JSONMember]) throws {
+        // The common request has no legacy member: one pass, no sets.
+        var anyLegacy = false, anyExpression = false
+        for m in members {
+            if case .null = m.value { continue }
+            if legacyMembers.contains(m.key) { anyLegacy = true } else if expressionMembers.contains(m.key) { anyExpression = true }
+        }
+        guard anyLegacy && anyExpression else { return }
         var present = Set<String>()
         for m in members { if case .null = m.value {} else { present.insert(m.key) } }
         let expressions = expressionMembers.filter(present.contains)
-        guard !expressions.isEmpty else { return }
         var legacy = legacyMembers.filter(present.contains)
         // Query's KeyConditions counts only beside a KeyConditionExpression.
         if operation == "Query", !present.contains("KeyConditionExpression") { legacy.removeAll { $0 == "KeyConditions" } }

@@ -62,7 +62,7 @@ struct RequestReader {
         let bytes = ByteBuffer(capacity: 256)
         v.write(into: bytes)
         do {
-            return try ItemDecoder(spelling: .typed).decodeItem(bytes.bytes)
+            return try ItemDecoder.forThisThread.decodeItem(bytes.bytes)
         } catch let e as ItemError {
             throw DynamoDBError.validation(e.message)
         } catch {
@@ -124,5 +124,5 @@ func validating<T>(_ body: () throws -> T) throws -> T {
 func itemJSON(_ item: Item) -> JSONValue {
     let out = ByteBuffer(capacity: 256)
     ItemEncoder.writeTypedMap(item, into: out)
-    return (try? JSONValue.parse(out.array)) ?? .object([])
+    return .encoded(out.array)
 }

@@ -354,3 +354,33 @@ extension JSONScanner {
         return out
     }
 }
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+extension ItemDecoder {
+    /// This thread's typed-spelling decoder, made once per thread and kept: a server
+    /// decodes a few small items per request on each connection's thread, and a fresh
+    /// decoder's name cache costs more to build and free than the items do. Not for a
+    /// decode nested inside another on the same thread (there is none).
+    public static var forThisThread: ItemDecoder {
+        if let p = pthread_getspecific(ThreadDecoderKey.key) {
+            return Unmanaged<ItemDecoder>.fromOpaque(p).takeUnretainedValue()
+        }
+        let decoder = ItemDecoder(spelling: .typed)
+        pthread_setspecific(ThreadDecoderKey.key, Unmanaged.passRetained(decoder).toOpaque())
+        return decoder
+    }
+}
+
+private enum ThreadDecoderKey {
+    /// Released with the thread.
+    static let key: pthread_key_t = {
+        var key = pthread_key_t()
+        pthread_key_create(&key) { p in
+            if let p { Unmanaged<ItemDecoder>.fromOpaque(p).release() }
+        }
+        return key
+    }()
+}

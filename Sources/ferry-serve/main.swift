@@ -57,7 +57,8 @@ CommandLineTool.main(spec) { args in
     }
     watcher.start()
     try Console.writeStdout("ferry-serve: listening on \(server.url)\n")
-    let failures = server.run()
+    let (failures, commits, requests) = server.run()
+    if commits > 0 { console.note("\(requests) write requests in \(commits) commits") }
     for (table, error) in failures { console.error("table '\(table)' did not close cleanly: \(error)") }
     return failures.isEmpty ? .ok : .failure
 }

@@ -10,21 +10,55 @@ public enum JSONValue: Sendable, Equatable {
     case string(String)
     case array([JSONValue])
     case object([JSONMember])
+    /// JSON text already written (an item the item encoder made for a response): copied
+    /// as it is by `write`, parsed only when something looks inside (the accessors
+    /// below, `expanded`), so a server's responses do not build a tree per item.
+    case encoded([UInt8])
+
+    /// The tree of an `.encoded` value (itself otherwise). Encoded text is the item
+    /// encoder's, so it parses; `.null` if it somehow does not.
+    public var expanded: JSONValue {
+        guard case let .encoded(bytes) = self else { return self }
+        return (try? JSONValue.parse(bytes)) ?? .null
+    }
+
+    /// `expanded` all the way down (for code that pattern-matches trees).
+    public var expandedDeep: JSONValue {
+        switch expanded {
+        case let .array(items): return .array(items.map(\.expandedDeep))
+        case let .object(members): return .object(members.map { JSONMember($0.key, $0.value.expandedDeep) })
+        case let other: return other
+        }
+    }
+
+    public static func == (a: JSONValue, b: JSONValue) -> Bool {
+        switch (a, b) {
+        case (.null, .null): return true
+        case let (.bool(x), .bool(y)): return x == y
+        case let (.number(x), .number(y)): return x == y
+        case let (.string(x), .string(y)): return x == y
+        case let (.array(x), .array(y)): return x == y
+        case let (.object(x), .object(y)): return x == y
+        case let (.encoded(x), .encoded(y)): return x == y
+        case (.encoded, _), (_, .encoded): return a.expanded == b.expanded
+        default: return false
+        }
+    }
 
     /// Nesting limit of the generic parser: deep enough for any real document, shallow
     /// enough that hostile input cannot exhaust the stack.
     public static let maxDepth = 512
 
     public subscript(key: String) -> JSONValue? {
-        guard case let .object(members) = self else { return nil }
+        guard case let .object(members) = expanded else { return nil }
         return members.first { $0.key == key }?.value
     }
 
-    public var stringValue: String? { if case let .string(s) = self { return s }; return nil }
-    public var numberText: String? { if case let .number(n) = self { return n }; return nil }
-    public var boolValue: Bool? { if case let .bool(b) = self { return b }; return nil }
-    public var arrayValue: [JSONValue]? { if case let .array(a) = self { return a }; return nil }
-    public var objectValue: [JSONMember]? { if case let .object(o) = self { return o }; return nil }
+    public var stringValue: String? { if case let .string(s) = expanded { return s }; return nil }
+    public var numberText: String? { if case let .number(n) = expanded { return n }; return nil }
+    public var boolValue: Bool? { if case let .bool(b) = expanded { return b }; return nil }
+    public var arrayValue: [JSONValue]? { if case let .array(a) = expanded { return a }; return nil }
+    public var objectValue: [JSONMember]? { if case let .object(o) = expanded { return o }; return nil }
 
     /// Parses one JSON text (any value at the top, whitespace around it).
     public static func parse(_ bytes: UnsafeRawBufferPointer, maxDepth: Int = JSONValue.maxDepth) throws -> JSONValue {
@@ -49,6 +83,7 @@ public enum JSONValue: Sendable, Equatable {
         case let .bool(b): out.append(b ? "true" : "false")
         case let .number(n): out.append(n)
         case let .string(s): JSONWriter.writeString(s, into: out)
+        case let .encoded(bytes): bytes.withUnsafeBytes { out.append($0) }
         case let .array(items):
             out.append(UInt8(ascii: "["))
             for (i, item) in items.enumerated() {
@@ -81,7 +116,7 @@ public enum JSONValue: Sendable, Equatable {
             out.append(UInt8(ascii: "\n"))
             for _ in 0..<(indent * level) { out.append(UInt8(ascii: " ")) }
         }
-        switch self {
+        switch expanded {
         case let .array(items) where !items.isEmpty:
             out.append(UInt8(ascii: "["))
             for (i, item) in items.enumerated() {
