@@ -1,4 +1,5 @@
 // The request time as SigV4 writes it. See ../../docs/sigv4.md.
+import FerryIO
 import Foundation
 
 /// A UTC time to the second. SigV4 writes it in ISO 8601 basic format
@@ -45,7 +46,7 @@ public struct SigV4Date: Sendable, Hashable, Comparable, CustomStringConvertible
     public init?(year: Int, month: Int, day: Int, hour: Int, minute: Int, second: Int) {
         guard (1...12).contains(month), (1...Self.daysInMonth(year, month)).contains(day),
               (0...23).contains(hour), (0...59).contains(minute), (0...59).contains(second) else { return nil }
-        let days = Self.daysFromCivil(year, month, day)
+        let days = CivilDate.days(year: year, month: month, day: day)
         secondsSince1970 = days * 86_400 + Int64(hour * 3600 + minute * 60 + second)
     }
 
@@ -79,7 +80,7 @@ public struct SigV4Date: Sendable, Hashable, Comparable, CustomStringConvertible
     private var components: (Int, Int, Int, Int, Int, Int) {
         let days = secondsSince1970 >= 0 ? secondsSince1970 / 86_400 : (secondsSince1970 - 86_399) / 86_400
         let secondOfDay = Int(secondsSince1970 - days * 86_400)
-        let (y, m, d) = Self.civilFromDays(days)
+        let (y, m, d) = CivilDate.date(days: days)
         return (y, m, d, secondOfDay / 3600, secondOfDay / 60 % 60, secondOfDay % 60)
     }
 
@@ -110,29 +111,5 @@ public struct SigV4Date: Sendable, Hashable, Comparable, CustomStringConvertible
         case 4, 6, 9, 11: return 30
         default: return 31
         }
-    }
-
-    // Howard Hinnant's days_from_civil / civil_from_days.
-    private static func daysFromCivil(_ year: Int, _ month: Int, _ day: Int) -> Int64 {
-        let y = Int64(month <= 2 ? year - 1 : year)
-        let era = (y >= 0 ? y : y - 399) / 400
-        let yoe = y - era * 400
-        let mp = Int64(month > 2 ? month - 3 : month + 9)
-        let doy = (153 * mp + 2) / 5 + Int64(day) - 1
-        let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy
-        return era * 146_097 + doe - 719_468
-    }
-
-    private static func civilFromDays(_ days: Int64) -> (Int, Int, Int) {
-        let z = days + 719_468
-        let era = (z >= 0 ? z : z - 146_096) / 146_097
-        let doe = z - era * 146_097
-        let yoe = (doe - doe / 1460 + doe / 36524 - doe / 146_096) / 365
-        let doy = doe - (365 * yoe + yoe / 4 - yoe / 100)
-        let mp = (5 * doy + 2) / 153
-        let d = doy - (153 * mp + 2) / 5 + 1
-        let m = mp < 10 ? mp + 3 : mp - 9
-        let y = yoe + era * 400 + (m <= 2 ? 1 : 0)
-        return (Int(y), Int(m), Int(d))
     }
 }

@@ -1,4 +1,5 @@
 import Foundation
+import FerryIO
 import FerryValues
 
 /// What the aws CLI does around a call: automatic pagination of Query, Scan and
@@ -76,16 +77,7 @@ public enum AWSCLIOutput {
         let micros = Int64((t * 1_000_000).rounded())
         let seconds = micros / 1_000_000, fraction = Int(micros % 1_000_000)
         let days = Int(seconds / 86400), rest = Int(seconds % 86400)
-        // Civil date from days since 1970-01-01 (Howard Hinnant's algorithm).
-        let z = days + 719_468
-        let era = (z >= 0 ? z : z - 146_096) / 146_097
-        let doe = z - era * 146_097
-        let yoe = (doe - doe / 1460 + doe / 36524 - doe / 146_096) / 365
-        let doy = doe - (365 * yoe + yoe / 4 - yoe / 100)
-        let mp = (5 * doy + 2) / 153
-        let day = doy - (153 * mp + 2) / 5 + 1
-        let month = mp < 10 ? mp + 3 : mp - 9
-        let year = yoe + era * 400 + (month <= 2 ? 1 : 0)
+        let (year, month, day) = CivilDate.date(days: Int64(days))
         func two(_ n: Int) -> String { n < 10 ? "0\(n)" : "\(n)" }
         var text = "\(year)-\(two(month))-\(two(day))T\(two(rest / 3600)):\(two(rest / 60 % 60)):\(two(rest % 60))"
         if fraction != 0 {
