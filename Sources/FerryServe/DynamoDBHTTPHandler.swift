@@ -46,7 +46,7 @@ public final class DynamoDBHTTPHandler: HTTPHandler, @unchecked Sendable {
             let body = Array(Self.health.utf8)
             return HTTPResponse(status: 200, headers: headers(body, id: id, contentType: "text/plain"), body: body)
         }
-        guard request.method == "POST" else { return notFound(id: id) }
+        guard request.method == "POST", request.path == "/" else { return notFound(id: id) }
         // application/json is DynamoDB's too, and echoed; a body of any other type is not
         // an API request at all.
         var contentType = Self.contentType
@@ -82,6 +82,7 @@ public final class DynamoDBHTTPHandler: HTTPHandler, @unchecked Sendable {
         do {
             let result: JSONValue
             if operation == "DescribeEndpoints" {
+                try DynamoDBService.checkMembers(operation, json)
                 result = .object([JSONMember("Endpoints", .array([.object([
                     JSONMember("Address", .string(endpointAddress)),
                     JSONMember("CachePeriodInMinutes", .number("1440")),

@@ -35,9 +35,29 @@ public final class GroupCommitter: @unchecked Sendable {
         return (commits, requests)
     }
 
-    public init(table: Table, maxGroupsPerCommit: Int = 1024) {
+    /// The most bytes (estimated, times the index count plus one) one commit carries:
+    /// well under the log's 64 MiB record limit, which would refuse the whole group.
+    public let maxBytesPerCommit: Int
+
+    public init(table: Table, maxGroupsPerCommit: Int = 1024, maxBytesPerCommit: Int = 16 << 20) {
         self.table = table
         self.maxGroupsPerCommit = maxGroupsPerCommit
+        self.maxBytesPerCommit = maxBytesPerCommit
+    }
+
+    /// The oldest waiters that fit one commit (always at least one).
+    private func takeBatch() -> [Waiter] {
+        let copies = 1 + table.description.indexes.count
+        var bytes = 0, count = 0
+        for waiter in queue.prefix(maxGroupsPerCommit) {
+            let size = waiter.group.estimatedBytes * copies
+            if count > 0 && bytes + size > maxBytesPerCommit { break }
+            bytes += size
+            count += 1
+        }
+        let batch = Array(queue.prefix(count))
+        queue.removeFirst(count)
+        return batch
     }
 
     /// Commits `group` with whatever else is waiting; throws when the commit failed (then
@@ -61,8 +81,7 @@ public final class GroupCommitter: @unchecked Sendable {
             committing = true
             // Leader: take the oldest requests (this one among them unless more than a
             // commit's worth wait ahead of it; then it leads again after).
-            let batch = Array(queue.prefix(maxGroupsPerCommit))
-            queue.removeFirst(batch.count)
+            let batch = takeBatch()
             lock.unlock()
 
             let outcome = Result { try table.write(groups: batch.map(\.group)) }

@@ -41,6 +41,15 @@ public struct WriteGroup: Sendable {
         self.operations = operations
         self.atomic = atomic
     }
+
+    /// About how many bytes the group adds to a log record (items as encoded; updates
+    /// and deletes by key), before index entries: what group commit budgets by.
+    public var estimatedBytes: Int {
+        operations.reduce(0) { total, op in
+            guard case let .success(p) = op else { return total }
+            return total + (p.encoded?.count ?? p.size) + p.key.count + 16
+        }
+    }
 }
 
 /// A table with DynamoDB's semantics over a `TableStore` (docs/table-storage.md): items

@@ -234,6 +234,11 @@ final class StoreEngine: @unchecked Sendable {
         if let writeFailure { throw TableStoreError.writesStopped(name: name, underlying: "\(writeFailure)") }
         if let error = currentBackgroundError() { throw error }
         let payload = ChangeBatch.encode(changes, delta: delta)
+        // Too big for one log record: refused before anything is written, so the store
+        // goes on taking commits (a failed write below stops it).
+        guard payload.count <= WALFormat.maxPayload else {
+            throw DynamoDBError.validation("The commit of \(payload.count) bytes (items and their index entries) is over the log's \(WALFormat.maxPayload)-byte record limit; write fewer or smaller items at once")
+        }
         do {
             try log.commit(payload)
             if policy == .batch {

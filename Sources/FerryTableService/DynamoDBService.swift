@@ -67,6 +67,13 @@ public final class DynamoDBService: @unchecked Sendable {
         JSONMember("TableMaxWriteCapacityUnits", .number("40000")),
     ])
 
+    /// The member checks `call` makes, for an operation answered elsewhere
+    /// (DescribeEndpoints, which needs the server's address).
+    public static func checkMembers(_ operation: String, _ request: JSONValue) throws {
+        _ = try RequestReader(request, operation: operation)
+        try RequestMembers.check(operation, request)
+    }
+
     /// A server holds every table's writer from the start; returns those it could not.
     public func holdTables() -> [(String, Error)] { tableChanges.exclusive { handles.holdAll() } }
 
@@ -116,7 +123,16 @@ public final class DynamoDBService: @unchecked Sendable {
             guard let list = r[member] else { continue }
             guard let entries = list.arrayValue else { throw DynamoDBError(.serialization, "Unexpected value type in payload") }
             if entries.isEmpty { throw DynamoDBError.invalidParameter("List of \(member) is empty") }
+            // DynamoDB's per-table limits, checked before the key spaces (a byte each) are
+            // numbered: 255 entries would overflow them.
+            if !global, entries.count > 5 {
+                throw DynamoDBError(.limitExceeded, "One or more parameter values were invalid: Number of LocalSecondaryIndexes exceeds per-table limit of 5")
+            }
+            if global, entries.count > 20 {
+                throw DynamoDBError(.limitExceeded, "One or more parameter values were invalid: Number of GlobalSecondaryIndexes exceeds per-table limit of 20")
+            }
             for entry in entries {
+                try RequestMembers.checkIndex(entry, operation: r.operation)
                 let e = try RequestReader(entry, operation: r.operation)
                 let indexName = try e.requiredString("IndexName", field: "indexName")
                 guard let k = e["KeySchema"] else { throw DynamoDBError.validation("1 validation error detected: Value null at 'keySchema' failed to satisfy constraint: Member must not be null") }
@@ -199,6 +215,7 @@ public final class DynamoDBService: @unchecked Sendable {
                 for entry in list {
                     let e = try RequestReader(entry, operation: r.operation)
                     if let create = e["Create"] {
+                        try RequestMembers.checkIndex(create, operation: r.operation)
                         let c = try RequestReader(create, operation: r.operation)
                         let indexName = try c.requiredString("IndexName", field: "indexName")
                         try TableCatalog.validateName(indexName, field: "indexName")
@@ -490,6 +507,7 @@ public final class DynamoDBService: @unchecked Sendable {
             keys.reserveCapacity(list.count)
             for entry in list {
                 let e = try RequestReader(entry, operation: r.operation)
+                try RequestMembers.checkWriteRequest(entry)
                 let prepared: Table.PreparedWrite
                 if let put = e["PutRequest"] {
                     guard let item = try RequestReader(put, operation: r.operation).item("Item") else {
@@ -509,7 +527,9 @@ public final class DynamoDBService: @unchecked Sendable {
             }
             perTable.append((member.key, operations))
         }
-        // Each table's share commits all or nothing (the checks above leave little to fail).
+        // Every table's writer first, so a table another process holds refuses the whole
+        // request before any share is committed; then each share all or nothing.
+        for (name, _) in perTable { try handles.ensureWritable(name) }
         for (name, operations) in perTable {
             let outcomes = try handles.commit(name, atomic: true) { _ in operations }
             for outcome in outcomes { if case let .rejected(error) = outcome { throw error } }
@@ -526,6 +546,7 @@ public final class DynamoDBService: @unchecked Sendable {
         for member in requests {
             try TableCatalog.validateName(member.key)
             let e = try RequestReader(member.value, operation: r.operation)
+            try RequestMembers.checkKeysAndAttributes(member.value, table: member.key)
             guard let keys = e["Keys"]?.arrayValue, !keys.isEmpty else {
                 throw DynamoDBError.validation("1 validation error detected: Value at 'requestItems.\(member.key).member.keys' failed to satisfy constraint: Member must have length greater than or equal to 1")
             }

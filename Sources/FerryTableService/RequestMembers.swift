@@ -146,4 +146,52 @@ enum RequestMembers {
         guard !legacy.isEmpty else { return }
         throw DynamoDBError.validation("Can not use both expression and non-expression parameters in the same request: Non-expression parameters: {\(legacy.joined(separator: ", "))} Expression parameters: {\(expressions.joined(separator: ", "))}")
     }
+
+    // MARK: Members of nested structures
+
+    /// Refuses `object`'s members outside `rules` as `check` does, naming `within`.
+    private static func checkNested(_ object: JSONValue, _ rules: [String: Rule], within: String) throws {
+        guard let members = object.objectValue else { return }
+        for member in members {
+            if case .null = member.value { continue }
+            switch rules[member.key] {
+            case nil:
+                throw DynamoDBError.validation("Unknown request member \(member.key) in \(within) (Ferry refuses members DynamoDB's API does not define)")
+            case .implemented?:
+                continue
+            case let .only(values)?:
+                if values.contains(member.value.jsonText) { continue }
+                throw DynamoDBError.validation("Ferry does not implement \(member.key) \(member.value.jsonText) in \(within); it accepts only \(values.joined(separator: " or "))")
+            case let .refused(instead)?:
+                throw DynamoDBError.validation("Ferry does not implement \(member.key) in \(within)" + (instead.isEmpty ? "" : "; \(instead)"))
+            }
+        }
+    }
+
+    static let indexRules: [String: Rule] = [
+        "IndexName": .implemented, "KeySchema": .implemented, "Projection": .implemented,
+        "ProvisionedThroughput": .implemented, "OnDemandThroughput": notLocal, "WarmThroughput": notLocal,
+    ]
+
+    /// A secondary index of CreateTable, or UpdateTable's GlobalSecondaryIndexUpdates Create.
+    static func checkIndex(_ entry: JSONValue, operation: String) throws {
+        try checkNested(entry, indexRules, within: "a secondary index of \(operation)")
+    }
+
+    /// One of BatchWriteItem's requests: exactly one of PutRequest and DeleteRequest.
+    static func checkWriteRequest(_ entry: JSONValue) throws {
+        try checkNested(entry, ["PutRequest": .implemented, "DeleteRequest": .implemented], within: "a BatchWriteItem WriteRequest")
+        if entry["PutRequest"] != nil && entry["DeleteRequest"] != nil {
+            throw DynamoDBError.validation("A BatchWriteItem WriteRequest must have exactly one of PutRequest and DeleteRequest")
+        }
+    }
+
+    /// One table's KeysAndAttributes of BatchGetItem.
+    static func checkKeysAndAttributes(_ entry: JSONValue, table: String) throws {
+        if let members = entry.objectValue { try checkExpressionMixing("BatchGetItem", members) }
+        try checkNested(entry, [
+            "Keys": .implemented, "ProjectionExpression": .implemented, "ExpressionAttributeNames": .implemented,
+            "ConsistentRead": .implemented, "AttributesToGet": legacyProjection,
+        ], within: "BatchGetItem's RequestItems.\(table)")
+    }
 }

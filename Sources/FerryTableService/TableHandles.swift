@@ -88,6 +88,7 @@ final class TableHandles: @unchecked Sendable {
             do {
                 let w = Writer(try catalog.openForWriting(name, program: program))
                 writers[name] = w
+                heldElsewhere[name] = nil
                 return w
             } catch let e as TableLock.LockError {
                 throw DynamoDBError(.resourceInUse, "Attempt to change a resource which is still in use: \(e)")
@@ -95,12 +96,22 @@ final class TableHandles: @unchecked Sendable {
         }
     }
 
+    /// Tables another process held when last tried, and when: reads of them go to
+    /// their files without retrying the lock (under the exclusive lock) each time.
+    nonisolated(unsafe) private var heldElsewhere: [String: Double] = [:]
+    private static let retryHeldAfter = 1.0
+
     /// A table to read: the held writer (latest commits), or a reader.
     func reader(_ name: String) throws -> Table {
         switch access {
         case .held:
+            let now = Date().timeIntervalSince1970
+            if let since = lock.shared({ heldElsewhere[name] }), now - since < Self.retryHeldAfter {
+                return try catalog.openForReading(name)
+            }
             do { return try heldWriter(name).table } catch let e as DynamoDBError where e.kind == .resourceInUse {
                 // Another process writes it: read its files, fresh each time.
+                lock.exclusive { heldElsewhere[name] = now }
                 return try catalog.openForReading(name)
             }
         case .perRequest:
@@ -132,6 +143,12 @@ final class TableHandles: @unchecked Sendable {
                 throw error
             }
         }
+    }
+
+    /// Makes sure `name` can be written (a server holds its writer): throws
+    /// ResourceInUse naming the holder otherwise. The command line opens per write.
+    func ensureWritable(_ name: String) throws {
+        if case .held = access { _ = try heldWriter(name) }
     }
 
     /// Commits one request's writes to `name`, sharing the commit with concurrent

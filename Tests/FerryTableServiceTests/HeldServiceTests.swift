@@ -114,6 +114,23 @@ final class HeldServiceTests: XCTestCase {
                 #"Ferry does not implement ReturnConsumedCapacity "TOTAL" in GetItem; it accepts only "NONE""#)
     }
 
+    func testHostileTableDefinitionsAndNestedMembersAreRefusedNotObeyedOrFatal() throws {
+        let indexes = (0..<255).map { #"{"IndexName":"ix\#($0)","KeySchema":[{"AttributeName":"k","KeyType":"HASH"}],"Projection":{"ProjectionType":"ALL"}}"# }
+        refused("CreateTable", """
+        {"TableName":"Many","AttributeDefinitions":[{"AttributeName":"k","AttributeType":"S"}],"KeySchema":[{"AttributeName":"k","KeyType":"HASH"}],
+         "BillingMode":"PAY_PER_REQUEST","GlobalSecondaryIndexes":[\(indexes.joined(separator: ","))]}
+        """, "One or more parameter values were invalid: Number of GlobalSecondaryIndexes exceeds per-table limit of 20")
+        refused("CreateTable", """
+        {"TableName":"Odd","AttributeDefinitions":[{"AttributeName":"k","AttributeType":"S"}],"KeySchema":[{"AttributeName":"k","KeyType":"HASH"}],
+         "BillingMode":"PAY_PER_REQUEST","GlobalSecondaryIndexes":[{"IndexName":"ixa","KeySchema":[{"AttributeName":"k","KeyType":"HASH"}],"Projection":{"ProjectionType":"ALL"},"Bogus":1}]}
+        """, "Unknown request member Bogus in a secondary index of CreateTable (Ferry refuses members DynamoDB's API does not define)")
+        refused("BatchGetItem", #"{"RequestItems":{"Ctr":{"Keys":[{"k":{"S":"a"}}],"AttributesToGet":["k"]}}}"#,
+                "Ferry does not implement AttributesToGet in BatchGetItem's RequestItems.Ctr; use ProjectionExpression")
+        refused("BatchWriteItem", #"{"RequestItems":{"Ctr":[{"PutRequest":{"Item":{"k":{"S":"a"}}},"DeleteRequest":{"Key":{"k":{"S":"a"}}}}]}}"#,
+                "A BatchWriteItem WriteRequest must have exactly one of PutRequest and DeleteRequest")
+        XCTAssertNil(try call("GetItem", #"{"TableName":"Ctr","Key":{"k":{"S":"a"}}}"#)["Item"])
+    }
+
     func testDefaultValuedMembersAreAccepted() throws {
         try call("GetItem", #"{"TableName":"Ctr","Key":{"k":{"S":"a"}},"ReturnConsumedCapacity":"NONE","ConsistentRead":true}"#)
         try call("PutItem", #"{"TableName":"Ctr","Item":{"k":{"S":"a"}},"ReturnItemCollectionMetrics":"NONE","ReturnValuesOnConditionCheckFailure":"NONE"}"#)

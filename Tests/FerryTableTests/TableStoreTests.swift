@@ -24,6 +24,20 @@ final class TableStoreTests: XCTestCase {
         XCTAssertEqual(seen, ["b=2", "d=3"])
     }
 
+    func testACommitTooBigForOneLogRecordIsRefusedAndTheStoreGoesOn() throws {
+        let path = try TestSupport.temporaryFolder().path
+        let store = try TableStore(folder: path, name: "T", program: "test")
+        let mebibyte = [UInt8](repeating: 0x61, count: 1 << 20)
+        let huge = (0..<65).map { (bytes("k\($0)"), Optional(mebibyte)) }
+        XCTAssertThrowsError(try store.commit(huge)) { error in
+            XCTAssertTrue("\(error)".contains("over the log's 67108864-byte record limit"), "\(error)")
+        }
+        XCTAssertNil(try store.get(bytes("k0")))
+        try store.commit([(bytes("small"), bytes("1"))])
+        XCTAssertEqual(try store.get(bytes("small")), bytes("1"))
+        try store.close()
+    }
+
     func testCommitsSurviveReopeningWithAndWithoutFlushes() throws {
         let path = try TestSupport.temporaryFolder().path
         do {
