@@ -52,8 +52,13 @@ CommandLineTool.main(spec) { args in
         var signal: Int32 = 0
         var set = waitFor
         sigwait(&set, &signal)
-        console.note("stopping (signal \(signal)): finishing requests in flight")
+        console.note("stopping (signal \(signal)): finishing requests in flight; a second signal stops at once")
         server.shutdown()
+        // A second signal does not wait for requests in flight: what was answered is
+        // durable already (each answer waited for its commit), so this is as safe as a kill.
+        sigwait(&set, &signal)
+        console.note("stopping now (signal \(signal)), without waiting for requests in flight")
+        exit(ExitCode.failure.rawValue)
     }
     watcher.start()
     try Console.writeStdout("ferry-serve: listening on \(server.url)\n")

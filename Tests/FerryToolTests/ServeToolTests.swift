@@ -172,6 +172,25 @@ final class ServeToolTests: ToolTestCase {
         XCTAssertEqual(r.stdout, "")
     }
 
+    func testSIGTERMWaitsForARequestInFlightAndASecondSignalStopsAtOnce() throws {
+        let r = try sh("""
+        . fixtures/serve/server.sh
+        start_server
+        # A request half sent: the server waits for it (up to its 10 s header timeout).
+        python3 -c 'import socket, time, os; s = socket.create_connection(("127.0.0.1", int(os.environ["PORT"]))); s.sendall(b"POST / HTTP/1.1\\r\\nHost: x\\r\\n"); time.sleep(30)' & client=$!
+        sleep 0.5
+        kill -TERM "$SERVER_PID"; sleep 1
+        kill -0 "$SERVER_PID" && echo "still serving the request in flight"
+        kill -INT "$SERVER_PID"
+        status=0; timeout 5 tail --pid="$SERVER_PID" -f /dev/null || status=$?
+        echo "stopped: $status"
+        wait "$SERVER_PID" || echo "exit $?"
+        SERVER_PID=
+        kill "$client"
+        """)
+        XCTAssertEqual(r.stdout, "still serving the request in flight\nstopped: 0\nexit 1\n", r.stderr)
+    }
+
     func testPortInUseIsOneLineError() throws {
         let r = try withServer("status=0; ferry-serve --port $PORT || status=$?; echo \"exit $status\"")
         XCTAssertTrue(r.stdout.hasSuffix("exit 1\n"), r.stdout)
