@@ -76,15 +76,8 @@ public struct KeyConditionExpression: Sendable {
         var parser = try Parser(text, kind: .keyCondition, context: context)
         if parser.current.kind == .end { throw ExpressionError.invalid(.keyCondition, "The expression can not be empty;") }
         var conditions: [(String, SortCondition)] = []
-        while true {
-            conditions.append(try parser.keyCondition())
-            if parser.current.isKeyword("AND") { parser.advance(); continue }
-            if parser.current.kind == .name, ["OR", "NOT"].contains(parser.current.text.uppercased()) {
-                throw ExpressionError("Invalid operator used in KeyConditionExpression: \(parser.current.text.uppercased())")
-            }
-            try parser.expectEnd()
-            break
-        }
+        try parser.keyConjunction(into: &conditions)
+        try parser.expectEnd()
         guard conditions.count <= 2 else {
             throw ExpressionError("KeyConditionExpressions must only contain one condition per key")
         }
@@ -134,6 +127,28 @@ public struct KeyConditionExpression: Sendable {
 extension Parser {
     /// `name = :v`, `name < :v` ..., `name BETWEEN :a AND :b`, `begins_with(name, :v)`,
     /// optionally in parentheses.
+    /// Conditions joined by AND, in parentheses or not, as boto3's `Key(...) & Key(...)`
+    /// writes them (`(#n0 = :v0 AND #n1 < :v1)`): with AND alone, any grouping means the
+    /// same. Nesting is bounded by `descend`.
+    mutating func keyConjunction(into conditions: inout [(String, KeyConditionExpression.SortCondition)]) throws {
+        while true {
+            if current.isSymbol("(") {
+                advance()
+                try descend()
+                try keyConjunction(into: &conditions)
+                ascend()
+                try expectSymbol(")")
+            } else {
+                conditions.append(try keyCondition())
+            }
+            if current.isKeyword("AND") { advance(); continue }
+            if current.kind == .name, ["OR", "NOT"].contains(current.text.uppercased()) {
+                throw ExpressionError("Invalid operator used in KeyConditionExpression: \(current.text.uppercased())")
+            }
+            return
+        }
+    }
+
     mutating func keyCondition() throws -> (String, KeyConditionExpression.SortCondition) {
         if current.isSymbol("(") {
             advance()

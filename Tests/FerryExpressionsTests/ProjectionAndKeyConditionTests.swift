@@ -44,6 +44,22 @@ final class ProjectionAndKeyConditionTests: XCTestCase {
         XCTAssertNil(only.sortName)
     }
 
+    func testKeyConditionsInParenthesesAsBoto3WritesThem() throws {
+        let ctx = ExpressionContext(names: ["#n0": "Artist", "#n1": "Year"],
+                                    values: [":v0": .s("Acme"), ":v1": .n(DynamoNumber(2000))])
+        for text in ["(#n0 = :v0 AND #n1 < :v1)", "((#n0 = :v0)) AND (#n1 < :v1)", "(#n0 = :v0 AND (#n1 < :v1))", "(((#n0 = :v0)))"] {
+            let k = try KeyConditionExpression(text, context: ctx)
+            XCTAssertEqual(k.partitionName, "Artist", text)
+            XCTAssertEqual(k.partitionValue, .s("Acme"), text)
+        }
+        XCTAssertEqual(error { _ = try KeyConditionExpression("(#n0 = :v0 OR #n1 < :v1)", context: ctx) },
+                       "Invalid operator used in KeyConditionExpression: OR")
+        XCTAssertEqual(error { _ = try KeyConditionExpression("(#n0 = :v0 AND #n1 < :v1", context: ctx) },
+                       "Invalid KeyConditionExpression: Syntax error; token: \"<EOF>\", near: \":v1\"")
+        XCTAssertEqual(error { _ = try KeyConditionExpression("#n0 = :v0)", context: ctx) },
+                       "Invalid KeyConditionExpression: Syntax error; token: \")\", near: \":v0)\"")
+    }
+
     func testKeyConditionErrors() {
         let ctx = ExpressionContext(values: [":a": .s("x"), ":n": .n(DynamoNumber(1))])
         XCTAssertEqual(error { _ = try KeyConditionExpression("Artist = :a OR Artist = :a", context: ctx) },

@@ -45,7 +45,7 @@ final class ServeToolTests: ToolTestCase {
 
     func testBoto3ResourceAPIPutsUpdatesAndDeletesAnItem() throws {
         let r = try withServer("timeout 120 python3 fixtures/serve/resource-walkthrough.py")
-        XCTAssertEqual(r.stdout, "items 0\nupdated Ada 37\nafter delete False\n")
+        XCTAssertEqual(r.stdout, "items 0\nupdated Ada 37\nafter delete False\nbefore 2010 [1999, 2003]\nhits [2003, 2011]\n")
     }
 
     func testAwsCLICreatesPutsQueriesPagesAndDeletes() throws {
