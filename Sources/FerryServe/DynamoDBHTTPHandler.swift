@@ -141,9 +141,7 @@ public final class DynamoDBHTTPHandler: HTTPHandler, @unchecked Sendable {
     /// content type).
     private func notFound(id: String) -> HTTPResponse {
         let body = Array("<UnknownOperationException/>\n".utf8)
-        var crc = CRC32()
-        crc.update(body)
-        return HTTPResponse(status: 404, headers: HTTPHeaders([("x-amzn-RequestId", id), ("x-amz-crc32", String(crc.value))]), body: body)
+        return HTTPResponse(status: 404, headers: headers(body, id: id, contentType: nil), body: body)
     }
 
     private func error(_ e: DynamoDBWireError, id: String, contentType: String) -> HTTPResponse {
@@ -157,10 +155,13 @@ public final class DynamoDBHTTPHandler: HTTPHandler, @unchecked Sendable {
         return HTTPResponse(status: e.status, headers: headers(body, id: id, contentType: contentType), body: body)
     }
 
-    private func headers(_ body: [UInt8], id: String, contentType: String) -> HTTPHeaders {
+    /// DynamoDB's answer headers; its 404 page carries no Content-Type.
+    private func headers(_ body: [UInt8], id: String, contentType: String?) -> HTTPHeaders {
         var crc = CRC32()
         crc.update(body)
-        return HTTPHeaders([("Content-Type", contentType), ("x-amzn-RequestId", id), ("x-amz-crc32", String(crc.value))])
+        var fields = [("x-amzn-RequestId", id), ("x-amz-crc32", String(crc.value))]
+        if let contentType { fields.insert(("Content-Type", contentType), at: 0) }
+        return HTTPHeaders(fields)
     }
 
     static func serializationMessage(_ error: Error, bytes: Int) -> String {

@@ -107,21 +107,7 @@ enum RequestMembers {
     static func check(_ operation: String, _ request: JSONValue) throws {
         guard let rules = rules[operation], let members = request.objectValue else { return }
         try checkExpressionMixing(operation, members)
-        for member in members {
-            if case .null = member.value { continue }
-            guard let rule = rules[member.key] else {
-                throw DynamoDBError.validation("Unknown request member \(member.key) for \(operation) (Ferry refuses members DynamoDB's API does not define)")
-            }
-            switch rule {
-            case .implemented:
-                continue
-            case let .only(values):
-                if values.contains(member.value.jsonText) { continue }
-                throw DynamoDBError.validation("Ferry does not implement \(member.key) \(member.value.jsonText) in \(operation); it accepts only \(values.joined(separator: " or "))")
-            case let .refused(instead):
-                throw DynamoDBError.validation("Ferry does not implement \(member.key) in \(operation)" + (instead.isEmpty ? "" : "; \(instead)"))
-            }
-        }
+        try checkMembers(members, rules, within: operation)
     }
 
     /// Legacy (non-expression) members beside expression members: DynamoDB's own refusal,
@@ -149,14 +135,14 @@ enum RequestMembers {
 
     // MARK: Members of nested structures
 
-    /// Refuses `object`'s members outside `rules` as `check` does, naming `within`.
-    private static func checkNested(_ object: JSONValue, _ rules: [String: Rule], within: String) throws {
-        guard let members = object.objectValue else { return }
+    /// Refuses members outside `rules`, or whose rule refuses them, naming `within` (the
+    /// operation, or the structure inside it). One loop for the request and its parts.
+    private static func checkMembers(_ members: [JSONMember], _ rules: [String: Rule], within: String) throws {
         for member in members {
             if case .null = member.value { continue }
             switch rules[member.key] {
             case nil:
-                throw DynamoDBError.validation("Unknown request member \(member.key) in \(within) (Ferry refuses members DynamoDB's API does not define)")
+                throw DynamoDBError.validation("Unknown request member \(member.key) for \(within) (Ferry refuses members DynamoDB's API does not define)")
             case .implemented?:
                 continue
             case let .only(values)?:
@@ -166,6 +152,11 @@ enum RequestMembers {
                 throw DynamoDBError.validation("Ferry does not implement \(member.key) in \(within)" + (instead.isEmpty ? "" : "; \(instead)"))
             }
         }
+    }
+
+    private static func checkNested(_ object: JSONValue, _ rules: [String: Rule], within: String) throws {
+        guard let members = object.objectValue else { return }
+        try checkMembers(members, rules, within: within)
     }
 
     static let indexRules: [String: Rule] = [

@@ -186,7 +186,12 @@ final class TableHandles: @unchecked Sendable {
 
     /// Group commit so far, over every held writer: commits and the requests they carried.
     func commitStats() -> (commits: Int, requests: Int) {
-        lock.shared { writers.values.reduce((0, 0)) { ($0.0 + $1.committer.stats.commits, $0.1 + $1.committer.stats.requests) } }
+        lock.shared {
+            writers.values.reduce((0, 0)) { total, w in
+                let s = w.committer.stats
+                return (total.0 + s.commits, total.1 + s.requests)
+            }
+        }
     }
 
     /// Closes every held writer (the server's shutdown); returns the failures.

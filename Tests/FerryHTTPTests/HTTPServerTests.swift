@@ -254,11 +254,13 @@ final class HTTPServerTests: XCTestCase {
     func testBindsLocalhostAndIPv6LoopbackWithTheirURLs() throws {
         let local = try HTTPServer(host: "localhost", port: 0, handler: EchoHandler())
         XCTAssertEqual(local.url, "http://localhost:\(local.port)")
+        // A machine without IPv6 loopback must refuse with the one-line error, not fail
+        // otherwise; the rest of the test runs either way.
         do {
             let v6 = try HTTPServer(host: "::1", port: 0, handler: EchoHandler())
             XCTAssertEqual(v6.url, "http://[::1]:\(v6.port)")
         } catch let error as HTTPServerError where error.code == EADDRNOTAVAIL || error.code == EAFNOSUPPORT {
-            throw XCTSkip("no IPv6 loopback here: \(error)")
+            XCTAssertTrue("\(error)".hasPrefix("cannot listen on [::1]:0: "), "\(error)")
         }
         XCTAssertThrowsError(try HTTPServer(host: "127.0.0.1", port: 70000, handler: EchoHandler()))
     }

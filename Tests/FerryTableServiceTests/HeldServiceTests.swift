@@ -123,7 +123,7 @@ final class HeldServiceTests: XCTestCase {
         refused("CreateTable", """
         {"TableName":"Odd","AttributeDefinitions":[{"AttributeName":"k","AttributeType":"S"}],"KeySchema":[{"AttributeName":"k","KeyType":"HASH"}],
          "BillingMode":"PAY_PER_REQUEST","GlobalSecondaryIndexes":[{"IndexName":"ixa","KeySchema":[{"AttributeName":"k","KeyType":"HASH"}],"Projection":{"ProjectionType":"ALL"},"Bogus":1}]}
-        """, "Unknown request member Bogus in a secondary index of CreateTable (Ferry refuses members DynamoDB's API does not define)")
+        """, "Unknown request member Bogus for a secondary index of CreateTable (Ferry refuses members DynamoDB's API does not define)")
         refused("BatchGetItem", #"{"RequestItems":{"Ctr":{"Keys":[{"k":{"S":"a"}}],"AttributesToGet":["k"]}}}"#,
                 "Ferry does not implement AttributesToGet in BatchGetItem's RequestItems.Ctr; use ProjectionExpression")
         refused("BatchWriteItem", #"{"RequestItems":{"Ctr":[{"PutRequest":{"Item":{"k":{"S":"a"}}},"DeleteRequest":{"Key":{"k":{"S":"a"}}}}]}}"#,

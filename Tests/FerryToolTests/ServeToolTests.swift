@@ -166,10 +166,14 @@ final class ServeToolTests: ToolTestCase {
 
     func testBadCredentialsFileIsRefusedBeforeListening() throws {
         try Data("[default]\naws_secret_access_key = s\n".utf8).write(to: work.appendingPathComponent("bad.ini"))
-        let r = try sh("ferry-serve --port 0 --credentials bad.ini", expect: 1)
-        XCTAssertTrue(r.stderr.hasPrefix("ferry-serve: error: "), r.stderr)
-        XCTAssertTrue(r.stderr.contains("bad.ini"), r.stderr)
-        XCTAssertEqual(r.stdout, "")
+        try Data().write(to: work.appendingPathComponent("empty.ini"))
+        let bad = try sh("ferry-serve --port 0 --credentials bad.ini", expect: 1)
+        XCTAssertEqual(bad.stderr, "ferry-serve: error: bad.ini:2: aws_secret_access_key without aws_access_key_id\n")
+        XCTAssertEqual(bad.stdout, "")
+        let empty = try sh("ferry-serve --port 0 --credentials empty.ini", expect: 1)
+        XCTAssertEqual(empty.stderr, "ferry-serve: error: empty.ini: no profile with both aws_access_key_id and aws_secret_access_key\n")
+        let port = try sh("ferry-serve --port 99999", expect: 2)
+        XCTAssertTrue(port.stderr.hasPrefix("ferry-serve: error: invalid value '99999' for '--port': expected an integer from 0 to 65535\nUSAGE: ferry-serve "), port.stderr)
     }
 
     func testSIGTERMWaitsForARequestInFlightAndASecondSignalStopsAtOnce() throws {
@@ -192,8 +196,8 @@ final class ServeToolTests: ToolTestCase {
     }
 
     func testPortInUseIsOneLineError() throws {
-        let r = try withServer("status=0; ferry-serve --port $PORT || status=$?; echo \"exit $status\"")
-        XCTAssertTrue(r.stdout.hasSuffix("exit 1\n"), r.stdout)
+        let r = try withServer("status=0; ferry-serve --port $PORT 2> taken.err || status=$?; echo \"exit $status\"; sed \"s/$PORT/PORT/\" taken.err")
+        XCTAssertTrue(r.stdout.hasSuffix("exit 1\nferry-serve: error: cannot listen on 127.0.0.1:PORT: Address already in use\n"), r.stdout)
     }
 }
 
