@@ -22,7 +22,7 @@ public final class DynamoDBService: @unchecked Sendable {
 
     public static let operations = ["CreateTable", "DescribeTable", "ListTables", "UpdateTable", "DeleteTable",
                                     "PutItem", "GetItem", "UpdateItem", "DeleteItem", "BatchWriteItem",
-                                    "BatchGetItem", "Query", "Scan"]
+                                    "BatchGetItem", "Query", "Scan", "TransactWriteItems", "TransactGetItems"]
 
     public init(catalog: TableCatalog, program: String, access: TableAccess = .perRequest) {
         self.catalog = catalog
@@ -52,6 +52,8 @@ public final class DynamoDBService: @unchecked Sendable {
             case "BatchGetItem": return try batchGetItem(r)
             case "Query": return try read(r, query: true)
             case "Scan": return try read(r, query: false)
+            case "TransactWriteItems": return try transactWriteItems(r)
+            case "TransactGetItems": return try transactGetItems(r)
             case "DescribeLimits": return Self.limits
             default: throw DynamoDBError(.validation, "Unknown operation \(operation)")
             }

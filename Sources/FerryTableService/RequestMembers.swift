@@ -96,6 +96,11 @@ enum RequestMembers {
             "AttributesToGet": legacyProjection, "ScanFilter": .refused("use FilterExpression"),
             "ConditionalOperator": conditionalOperator, "ReturnConsumedCapacity": returnConsumedCapacity,
         ],
+        "TransactWriteItems": [
+            "TransactItems": .implemented, "ClientRequestToken": .implemented,
+            "ReturnConsumedCapacity": returnConsumedCapacity, "ReturnItemCollectionMetrics": returnItemCollectionMetrics,
+        ],
+        "TransactGetItems": ["TransactItems": .implemented, "ReturnConsumedCapacity": returnConsumedCapacity],
         "DescribeEndpoints": [:],
         "DescribeLimits": [:],
     ]
@@ -175,6 +180,36 @@ enum RequestMembers {
         if entry["PutRequest"] != nil && entry["DeleteRequest"] != nil {
             throw DynamoDBError.validation("A BatchWriteItem WriteRequest must have exactly one of PutRequest and DeleteRequest")
         }
+    }
+
+    /// One entry of TransactWriteItems' TransactItems.
+    static func checkTransactWriteItem(_ entry: JSONValue) throws {
+        try checkNested(entry, ["ConditionCheck": .implemented, "Put": .implemented, "Delete": .implemented, "Update": .implemented],
+                        within: "a TransactWriteItem")
+    }
+
+    /// One entry of TransactGetItems' TransactItems.
+    static func checkTransactGetItem(_ entry: JSONValue) throws {
+        try checkNested(entry, ["Get": .implemented], within: "a TransactGetItem")
+    }
+
+    static let transactActionRules: [String: [String: Rule]] = {
+        let expression: [String: Rule] = [
+            "TableName": .implemented, "ConditionExpression": .implemented, "ExpressionAttributeNames": .implemented,
+            "ExpressionAttributeValues": .implemented, "ReturnValuesOnConditionCheckFailure": .implemented,
+        ]
+        return [
+            "Put": expression.merging(["Item": .implemented]) { a, _ in a },
+            "Delete": expression.merging(["Key": .implemented]) { a, _ in a },
+            "ConditionCheck": expression.merging(["Key": .implemented]) { a, _ in a },
+            "Update": expression.merging(["Key": .implemented, "UpdateExpression": .implemented]) { a, _ in a },
+            "Get": ["TableName": .implemented, "Key": .implemented, "ProjectionExpression": .implemented, "ExpressionAttributeNames": .implemented],
+        ]
+    }()
+
+    /// The Put, Update, Delete, ConditionCheck or Get inside a transaction's entry.
+    static func checkTransactAction(_ body: JSONValue, _ kind: String) throws {
+        try checkNested(body, transactActionRules[kind] ?? [:], within: "a transaction's \(kind)")
     }
 
     /// One table's KeysAndAttributes of BatchGetItem.

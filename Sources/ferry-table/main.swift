@@ -63,7 +63,7 @@ func run(_ operation: String, _ request: JSONValue, _ args: ParsedArguments) thr
         throw UsageError.invalidValue(option: "--output", value: output, expected: "json")
     }
     // Reads never create the data folder: a mistyped one is an error, not an empty store.
-    let readOnly: Set<String> = ["DescribeTable", "ListTables", "GetItem", "BatchGetItem", "Query", "Scan"]
+    let readOnly: Set<String> = ["DescribeTable", "ListTables", "GetItem", "BatchGetItem", "Query", "Scan", "TransactGetItems"]
     let catalog = try TableCatalog(dataFolder: DataFolder.resolve(args), create: !readOnly.contains(operation))
     if let policy = args.value("--sync") {
         guard let p = WriteAheadLog.SyncPolicy(rawValue: policy) else {
@@ -124,6 +124,14 @@ let group = CommandGroup(
                  P("--segment", "Segment", .integer, "This reader's segment (0-based) of a parallel scan."),
                  P("--total-segments", "TotalSegments", .integer, "How many segments the parallel scan has."),
                  consistentRead, returnCapacity], extra: paging),
+        command("transact-write-items", "TransactWriteItems", "Put, update, delete and condition-check up to 100 items in one or more tables, all or nothing.",
+                [P("--transact-items", "TransactItems", .list, "The actions, as JSON: [{\"Put\":{...}}, {\"Update\":{...}}, {\"Delete\":{...}}, {\"ConditionCheck\":{...}}] (file://path works)."),
+                 P("--client-request-token", "ClientRequestToken", .string, "Makes a retried request idempotent for 10 minutes."),
+                 returnCapacity, P("--return-item-collection-metrics", "ReturnItemCollectionMetrics", .string, "NONE.")],
+                examples: ["ferry-table transact-write-items --transact-items file://transfer.json"]),
+        command("transact-get-items", "TransactGetItems", "Read up to 100 items from one or more tables as of one moment.",
+                [P("--transact-items", "TransactItems", .list, "The reads, as JSON: [{\"Get\":{\"TableName\":...,\"Key\":{...}}}] (file://path works)."),
+                 returnCapacity]),
         .init(CommandSpec(name: "ferry-table verify", summary: "Check every checksum of a table's files (Ferry's own command).",
                           usage: "ferry-table verify --table-name <name> [--data <dir>]",
                           options: [OptionSpec("--table-name", value: "<name>", help: "The table."), .data])) { args in
