@@ -91,12 +91,15 @@ public final class DynamoDBService: @unchecked Sendable {
         try handles.withWriter(name, body)
     }
 
-    /// One item write, committed (with concurrent ones, when held).
-    private func writeOne(_ name: String, _ operation: WriteOperation) throws -> (old: Item?, new: Item?) {
+    /// One item write, committed (with concurrent ones, when held). A failed condition
+    /// carries the item when the request asked (ReturnValuesOnConditionCheckFailure).
+    private func writeOne(_ name: String, _ operation: WriteOperation, oldOnFailure: Bool = false) throws -> (old: Item?, new: Item?) {
         let outcomes = try handles.commit(name, atomic: true) { table in [Result { try table.prepare(operation) }] }
         switch outcomes.first {
         case let .applied(old, new)?: return (old, new)
-        case .conditionFailed?: throw DynamoDBError.conditionFailed
+        case let .conditionFailed(old)?:
+            guard oldOnFailure, let old else { throw DynamoDBError.conditionFailed }
+            throw DynamoDBError(.conditionalCheckFailed, DynamoDBError.conditionFailed.message, details: [JSONMember("Item", itemJSON(old))])
         case let .rejected(error)?: throw error
         case nil: throw DynamoDBError(.internalServerError, "no outcome for a write")
         }
@@ -388,6 +391,15 @@ public final class DynamoDBService: @unchecked Sendable {
 
     // MARK: Items
 
+    /// ReturnValuesOnConditionCheckFailure: true for ALL_OLD.
+    func oldOnFailure(_ r: RequestReader) throws -> Bool {
+        let value = try r.string("ReturnValuesOnConditionCheckFailure") ?? "NONE"
+        guard ["NONE", "ALL_OLD"].contains(value) else {
+            throw DynamoDBError.validation("1 validation error detected: Value '\(value)' at 'returnValuesOnConditionCheckFailure' failed to satisfy constraint: Member must satisfy enum value set: [ALL_OLD, NONE]")
+        }
+        return value == "ALL_OLD"
+    }
+
     func returnValues(_ r: RequestReader, allowed: [String]) throws -> String {
         let value = try r.string("ReturnValues") ?? "NONE"
         guard allowed.contains(value) else { throw DynamoDBError.validation("Return values set to invalid value") }
@@ -412,11 +424,12 @@ public final class DynamoDBService: @unchecked Sendable {
             throw DynamoDBError.validation("1 validation error detected: Value null at 'item' failed to satisfy constraint: Member must not be null")
         }
         let returns = try returnValues(r, allowed: ["NONE", "ALL_OLD"])
+        let onFailure = try oldOnFailure(r)
         let context = try r.expressionContext()
         var used: (Set<String>, Set<String>) = ([], [])
         let c = try condition(r, context, &used)
         try checkPlaceholders(context, used)
-        let (old, _) = try validating { try writeOne(name, .put(item, condition: c)) }
+        let (old, _) = try validating { try writeOne(name, .put(item, condition: c), oldOnFailure: onFailure) }
         if returns == "ALL_OLD", let old { return .object([JSONMember("Attributes", itemJSON(old))]) }
         return .object([])
     }
@@ -427,11 +440,12 @@ public final class DynamoDBService: @unchecked Sendable {
             throw DynamoDBError.validation("1 validation error detected: Value null at 'key' failed to satisfy constraint: Member must not be null")
         }
         let returns = try returnValues(r, allowed: ["NONE", "ALL_OLD"])
+        let onFailure = try oldOnFailure(r)
         let context = try r.expressionContext()
         var used: (Set<String>, Set<String>) = ([], [])
         let c = try condition(r, context, &used)
         try checkPlaceholders(context, used)
-        let (old, _) = try validating { try writeOne(name, .delete(key: key, condition: c)) }
+        let (old, _) = try validating { try writeOne(name, .delete(key: key, condition: c), oldOnFailure: onFailure) }
         if returns == "ALL_OLD", let old { return .object([JSONMember("Attributes", itemJSON(old))]) }
         return .object([])
     }
@@ -442,6 +456,7 @@ public final class DynamoDBService: @unchecked Sendable {
             throw DynamoDBError.validation("1 validation error detected: Value null at 'key' failed to satisfy constraint: Member must not be null")
         }
         let returns = try returnValues(r, allowed: ["NONE", "ALL_OLD", "UPDATED_OLD", "ALL_NEW", "UPDATED_NEW"])
+        let onFailure = try oldOnFailure(r)
         let context = try r.expressionContext()
         var used: (Set<String>, Set<String>) = ([], [])
         var update: UpdateExpression? = nil
@@ -453,7 +468,7 @@ public final class DynamoDBService: @unchecked Sendable {
         }
         let c = try condition(r, context, &used)
         try checkPlaceholders(context, used)
-        let (old, new) = try validating { try writeOne(name, .update(key: key, update: update, condition: c)) }
+        let (old, new) = try validating { try writeOne(name, .update(key: key, update: update, condition: c), oldOnFailure: onFailure) }
         func only(_ item: Item?) -> Item? {
             guard let item, let update else { return nil }
             var out = Item()

@@ -19,7 +19,6 @@ enum RequestMembers {
 
     static let returnConsumedCapacity = Rule.only(["\"NONE\""])
     static let returnItemCollectionMetrics = Rule.only(["\"NONE\""])
-    static let onConditionCheckFailure = Rule.only(["\"NONE\""])
     static let legacyCondition = Rule.refused("use ConditionExpression")
     static let legacyProjection = Rule.refused("use ProjectionExpression")
     static let conditionalOperator = Rule.refused("use ConditionExpression or FilterExpression with AND and OR")
@@ -53,7 +52,7 @@ enum RequestMembers {
             "ConditionExpression": .implemented, "ExpressionAttributeNames": .implemented, "ExpressionAttributeValues": .implemented,
             "Expected": legacyCondition, "ConditionalOperator": conditionalOperator,
             "ReturnConsumedCapacity": returnConsumedCapacity, "ReturnItemCollectionMetrics": returnItemCollectionMetrics,
-            "ReturnValuesOnConditionCheckFailure": onConditionCheckFailure,
+            "ReturnValuesOnConditionCheckFailure": .implemented,
         ],
         "GetItem": [
             "TableName": .implemented, "Key": .implemented, "ProjectionExpression": .implemented,
@@ -65,14 +64,14 @@ enum RequestMembers {
             "ConditionExpression": .implemented, "ExpressionAttributeNames": .implemented, "ExpressionAttributeValues": .implemented,
             "AttributeUpdates": .refused("use UpdateExpression"), "Expected": legacyCondition, "ConditionalOperator": conditionalOperator,
             "ReturnConsumedCapacity": returnConsumedCapacity, "ReturnItemCollectionMetrics": returnItemCollectionMetrics,
-            "ReturnValuesOnConditionCheckFailure": onConditionCheckFailure,
+            "ReturnValuesOnConditionCheckFailure": .implemented,
         ],
         "DeleteItem": [
             "TableName": .implemented, "Key": .implemented, "ReturnValues": .implemented,
             "ConditionExpression": .implemented, "ExpressionAttributeNames": .implemented, "ExpressionAttributeValues": .implemented,
             "Expected": legacyCondition, "ConditionalOperator": conditionalOperator,
             "ReturnConsumedCapacity": returnConsumedCapacity, "ReturnItemCollectionMetrics": returnItemCollectionMetrics,
-            "ReturnValuesOnConditionCheckFailure": onConditionCheckFailure,
+            "ReturnValuesOnConditionCheckFailure": .implemented,
         ],
         "BatchWriteItem": [
             "RequestItems": .implemented,

@@ -15,6 +15,7 @@ let returnValues = P("--return-values", "ReturnValues", .string, "NONE, ALL_OLD 
 let projection = P("--projection-expression", "ProjectionExpression", .string, "The attributes to return.")
 let key = P("--key", "Key", .attributeMap, "The item's primary key, as typed JSON.")
 let consistentRead = P("--consistent-read", "ConsistentRead", .boolean, "Accepted for compatibility: every read is consistent.")
+let onFailure = P("--return-values-on-condition-check-failure", "ReturnValuesOnConditionCheckFailure", .string, "ALL_OLD: a failed condition's error carries the item (NONE, the default: it does not).")
 let returnCapacity = P("--return-consumed-capacity", "ReturnConsumedCapacity", .string, "Accepted for compatibility (no capacity is consumed).")
 let attributeDefinitions = P("--attribute-definitions", "AttributeDefinitions", .list, "AttributeName=a,AttributeType=S|N|B ... (or JSON).")
 let billing = P("--billing-mode", "BillingMode", .string, "PROVISIONED (default) or PAY_PER_REQUEST.")
@@ -105,13 +106,13 @@ let group = CommandGroup(
                  deletionProtection]),
         command("delete-table", "DeleteTable", "Delete a table and its data.", [tableName]),
         command("put-item", "PutItem", "Create or replace an item.",
-                [tableName, P("--item", "Item", .attributeMap, "The item, as typed JSON."), condition, names, values, returnValues, returnCapacity],
+                [tableName, P("--item", "Item", .attributeMap, "The item, as typed JSON."), condition, names, values, returnValues, returnCapacity, onFailure],
                 examples: ["ferry-table put-item --table-name Music --item '{\"Artist\":{\"S\":\"No One You Know\"},\"SongTitle\":{\"S\":\"Call Me Today\"}}'"]),
         command("get-item", "GetItem", "Read one item by its key.", [tableName, key, projection, names, consistentRead, returnCapacity]),
         command("update-item", "UpdateItem", "Change an item's attributes (creating it if absent).",
                 [tableName, key, P("--update-expression", "UpdateExpression", .string, "SET, REMOVE, ADD and DELETE clauses."),
-                 condition, names, values, returnValues, returnCapacity]),
-        command("delete-item", "DeleteItem", "Delete one item by its key.", [tableName, key, condition, names, values, returnValues, returnCapacity]),
+                 condition, names, values, returnValues, returnCapacity, onFailure]),
+        command("delete-item", "DeleteItem", "Delete one item by its key.", [tableName, key, condition, names, values, returnValues, returnCapacity, onFailure]),
         command("batch-write-item", "BatchWriteItem", "Put or delete up to 25 items in one commit.", [requestItems, returnCapacity]),
         command("batch-get-item", "BatchGetItem", "Read up to 100 items by key.", [requestItems, returnCapacity]),
         command("query", "Query", "Read the items of one partition key, in sort key order.",

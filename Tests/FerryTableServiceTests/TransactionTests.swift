@@ -189,6 +189,19 @@ final class TransactionTests: XCTestCase {
                 "Transaction request cannot include multiple operations on one item")
     }
 
+    func testAFailedConditionOfASingleWriteCarriesTheItemWhenAsked() throws {
+        let request = #"{"TableName":"Accounts","Key":{"id":{"S":"a"}},"ConditionExpression":"balance > :m","ExpressionAttributeValues":{":m":{"N":"500"}}"#
+        XCTAssertThrowsError(try call("DeleteItem", request + #","ReturnValuesOnConditionCheckFailure":"ALL_OLD"}"#)) { error in
+            XCTAssertEqual((error as? DynamoDBError)?.kind, .conditionalCheckFailed)
+            XCTAssertEqual((error as? DynamoDBError)?.details.first?.value.jsonText, #"{"id":{"S":"a"},"balance":{"N":"100"},"kind":{"S":"acct"}}"#)
+        }
+        XCTAssertThrowsError(try call("DeleteItem", request + "}")) { error in
+            XCTAssertEqual((error as? DynamoDBError)?.details.count, 0)
+        }
+        refused("PutItem", #"{"TableName":"Accounts","Item":{"id":{"S":"a"}},"ReturnValuesOnConditionCheckFailure":"ALL_NEW"}"#, .validation,
+                "1 validation error detected: Value 'ALL_NEW' at 'returnValuesOnConditionCheckFailure' failed to satisfy constraint: Member must satisfy enum value set: [ALL_OLD, NONE]")
+    }
+
     func testARemoveOnlyUpdateOfAMissingItemWritesNothing() throws {
         try call("UpdateItem", #"{"TableName":"Ledger","Key":{"id":{"S":"ghost"}},"UpdateExpression":"REMOVE amount"}"#)
         try call("TransactWriteItems", #"{"TransactItems":[{"Update":{"TableName":"Ledger","Key":{"id":{"S":"ghost2"}},"UpdateExpression":"REMOVE amount"}}]}"#)
