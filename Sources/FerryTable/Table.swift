@@ -418,7 +418,9 @@ public final class Table: @unchecked Sendable {
 
     private func stageIndex(_ index: TableDescription.Index, old: Item?, new: Item?,
                             into changes: inout [TableStore.Change], delta: inout StoreStats) {
-        let oldKey = old.flatMap { ItemKeys.key(index.keyspace, index.keySchema, of: $0, then: schema) }
+        // An old item the index could not hold (written before it, with an empty or
+        // oversized key value) has no entry to remove.
+        let oldKey = old.flatMap { description.indexKeyAcceptable($0, index) ? ItemKeys.key(index.keyspace, index.keySchema, of: $0, then: schema) : nil }
         let newKey = new.flatMap { ItemKeys.key(index.keyspace, index.keySchema, of: $0, then: schema) }
         let oldProjected = oldKey != nil ? old.map { project($0, for: index) } : nil
         if let oldKey, oldKey != newKey {
@@ -472,6 +474,9 @@ public final class Table: @unchecked Sendable {
         let reader = ItemDecoder(spelling: .typed)
         try snapshot.scan(lower: [ItemKeys.tableKeyspace], upper: [ItemKeys.tableKeyspace + 1]) { _, value in
             let item = try decodeStored(value, decoder: reader)
+            // Items written before the index whose key values it could not hold (empty,
+            // too long) stay out of it, as DynamoDB's backfill leaves them.
+            guard newDescription.indexKeyAcceptable(item, index) else { return true }
             stageIndex(index, old: nil, new: item, into: &changes, delta: &delta)
             if changes.count >= 1000 {
                 try store.commit(changes, delta: delta)

@@ -286,19 +286,42 @@ public struct TableDescription: Sendable, Equatable {
         try TableCatalog.validate(self)
     }
 
-    /// An item whose index key attribute has the wrong type, or an empty string or
-    /// binary, is refused, as DynamoDB does.
+    /// An item whose index key attribute has the wrong type, an empty string or binary,
+    /// or a value over the key size limits, is refused, as DynamoDB does.
     public func checkIndexKeys(of item: Item) throws {
-        for index in indexes {
-            for attribute in index.keySchema.attributes {
-                guard let value = item[attribute.name] else { continue }
-                if value.typeName != attribute.type.rawValue {
-                    throw DynamoDBError.invalidParameter("Type mismatch for Index Key \(attribute.name) Expected: \(attribute.type.rawValue) Actual: \(value.typeName) IndexName: \(index.name)")
-                }
-                if case let .s(s) = value, s.isEmpty { throw emptyIndexKey(index, attribute) }
-                if case let .b(b) = value, b.isEmpty { throw emptyIndexKey(index, attribute) }
+        for index in indexes { try checkIndexKey(of: item, index) }
+    }
+
+    func checkIndexKey(of item: Item, _ index: Index) throws {
+        for (position, attribute) in index.keySchema.attributes.enumerated() {
+            guard let value = item[attribute.name] else { continue }
+            if value.typeName != attribute.type.rawValue {
+                throw DynamoDBError.invalidParameter("Type mismatch for Index Key \(attribute.name) Expected: \(attribute.type.rawValue) Actual: \(value.typeName) IndexName: \(index.name)")
+            }
+            let size: Int
+            switch value {
+            case let .s(s):
+                if s.isEmpty { throw emptyIndexKey(index, attribute) }
+                size = s.utf8.count
+            case let .b(b):
+                if b.isEmpty { throw emptyIndexKey(index, attribute) }
+                size = b.count
+            case let .n(n): size = n.storageSize
+            default: size = 0
+            }
+            if position == 0 && size > KeySchema.maxPartitionKeyBytes {
+                throw DynamoDBError.invalidParameter("Size of hashkey has exceeded the maximum size limit of2048 bytes")
+            }
+            if position == 1 && size > KeySchema.maxSortKeyBytes {
+                throw DynamoDBError.invalidParameter("Aggregated size of all range keys has exceeded the size limit of 1024 bytes")
             }
         }
+    }
+
+    /// True when `item` may have an entry in `index` (a GSI backfill skips the others,
+    /// as DynamoDB's does).
+    public func indexKeyAcceptable(_ item: Item, _ index: Index) -> Bool {
+        (try? checkIndexKey(of: item, index)) != nil
     }
 
     private func emptyIndexKey(_ index: Index, _ attribute: KeyAttribute) -> DynamoDBError {

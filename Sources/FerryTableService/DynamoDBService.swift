@@ -312,11 +312,20 @@ public final class DynamoDBService: @unchecked Sendable {
         return try list.map { entry in
             let e = try RequestReader(entry, operation: "")
             let name = try e.requiredString("AttributeName", field: "\(field).member.attributeName")
+            try Self.checkKeyAttributeName(name, field: "\(field).member.attributeName")
             let typeText = try e.requiredString("AttributeType", field: "\(field).member.attributeType")
             guard let type = KeyType(rawValue: typeText) else {
                 throw DynamoDBError.validation("1 validation error detected: Value '\(typeText)' at '\(field).1.member.attributeType' failed to satisfy constraint: Member must satisfy enum value set: [B, N, S]")
             }
             return KeyAttribute(name: name, type: type)
+        }
+    }
+
+    /// Key attribute names are 1 to 255 bytes (DynamoDB's KeySchemaAttributeName).
+    static func checkKeyAttributeName(_ name: String, field: String) throws {
+        let count = name.utf8.count
+        guard (1...255).contains(count) else {
+            throw DynamoDBError.validation("1 validation error detected: Value '\(name)' at '\(field)' failed to satisfy constraint: Member must have length \(count < 1 ? "greater than or equal to 1" : "less than or equal to 255")")
         }
     }
 
@@ -330,6 +339,7 @@ public final class DynamoDBService: @unchecked Sendable {
         for entry in list {
             let e = try RequestReader(entry, operation: "")
             let name = try e.requiredString("AttributeName", field: "\(field).member.attributeName")
+            try Self.checkKeyAttributeName(name, field: "\(field).member.attributeName")
             let type = try e.requiredString("KeyType", field: "\(field).member.keyType")
             switch type {
             case "HASH":
