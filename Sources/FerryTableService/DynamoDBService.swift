@@ -22,7 +22,8 @@ public final class DynamoDBService: @unchecked Sendable {
 
     public static let operations = ["CreateTable", "DescribeTable", "ListTables", "UpdateTable", "DeleteTable",
                                     "PutItem", "GetItem", "UpdateItem", "DeleteItem", "BatchWriteItem",
-                                    "BatchGetItem", "Query", "Scan", "TransactWriteItems", "TransactGetItems"]
+                                    "BatchGetItem", "Query", "Scan", "TransactWriteItems", "TransactGetItems",
+                                    "TagResource", "UntagResource", "ListTagsOfResource"]
 
     public init(catalog: TableCatalog, program: String, access: TableAccess = .perRequest) {
         self.catalog = catalog
@@ -38,6 +39,8 @@ public final class DynamoDBService: @unchecked Sendable {
         case "CreateTable": return try tableChanges.exclusive { try createTable(r) }
         case "UpdateTable": return try tableChanges.exclusive { try updateTable(r) }
         case "DeleteTable": return try tableChanges.exclusive { try deleteTable(r) }
+        case "TagResource": return try tableChanges.exclusive { try tagResource(r) }
+        case "UntagResource": return try tableChanges.exclusive { try untagResource(r) }
         default: break
         }
         return try tableChanges.shared {
@@ -54,6 +57,7 @@ public final class DynamoDBService: @unchecked Sendable {
             case "Scan": return try read(r, query: false)
             case "TransactWriteItems": return try transactWriteItems(r)
             case "TransactGetItems": return try transactGetItems(r)
+            case "ListTagsOfResource": return try listTagsOfResource(r)
             case "DescribeLimits": return Self.limits
             default: throw DynamoDBError(.validation, "Unknown operation \(operation)")
             }
@@ -85,9 +89,9 @@ public final class DynamoDBService: @unchecked Sendable {
     /// Closes the held writers (waits for requests in flight); returns the failures.
     public func close() -> [(String, Error)] { tableChanges.exclusive { handles.closeAll() } }
 
-    private func reader(_ name: String) throws -> Table { try handles.reader(name) }
+    func reader(_ name: String) throws -> Table { try handles.reader(name) }
 
-    private func withWriter<T>(_ name: String, _ body: (Table) throws -> T) throws -> T {
+    func withWriter<T>(_ name: String, _ body: (Table) throws -> T) throws -> T {
         try handles.withWriter(name, body)
     }
 
@@ -151,6 +155,11 @@ public final class DynamoDBService: @unchecked Sendable {
                                  throughput: throughput ?? .init(read: 0, write: 0), indexes: indexes,
                                  created: Date().timeIntervalSince1970, tableId: UUID().uuidString.lowercased())
         if let protection = try r.bool("DeletionProtectionEnabled") { d.deletionProtection = protection }
+        _ = try applyOptions(r, to: &d, creating: true)
+        d.tags = try tags(r["Tags"], field: "tags")
+        if d.tags.count > Self.maxTags {
+            throw DynamoDBError.validation("Number of Tags exceed the current limit for the provided ResourceArn")
+        }
         try catalog.create(d)
         return .object([JSONMember("TableDescription", d.json(counts: [:]))])
     }
@@ -214,6 +223,7 @@ public final class DynamoDBService: @unchecked Sendable {
                 d.deletionProtection = deletion
                 changed = true
             }
+            if try applyOptions(r, to: &d, creating: false) { changed = true }
             var creates: [TableDescription.Index] = []
             if let updates = r["GlobalSecondaryIndexUpdates"] {
                 guard let list = updates.arrayValue else { throw DynamoDBError(.serialization, "Unexpected value type in payload") }

@@ -22,9 +22,6 @@ enum RequestMembers {
     static let legacyCondition = Rule.refused("use ConditionExpression")
     static let legacyProjection = Rule.refused("use ProjectionExpression")
     static let conditionalOperator = Rule.refused("use ConditionExpression or FilterExpression with AND and OR")
-    static let streams = Rule.only(["{\"StreamEnabled\":false}"])
-    static let sse = Rule.only(["{\"Enabled\":false}"])
-    static let tableClass = Rule.only(["\"STANDARD\""])
     static let notLocal = Rule.refused("")
 
     static let rules: [String: [String: Rule]] = [
@@ -32,8 +29,8 @@ enum RequestMembers {
             "AttributeDefinitions": .implemented, "TableName": .implemented, "KeySchema": .implemented,
             "LocalSecondaryIndexes": .implemented, "GlobalSecondaryIndexes": .implemented, "BillingMode": .implemented,
             "ProvisionedThroughput": .implemented, "DeletionProtectionEnabled": .implemented,
-            "StreamSpecification": streams, "SSESpecification": sse, "TableClass": tableClass,
-            "Tags": notLocal, "WarmThroughput": notLocal, "ResourcePolicy": notLocal, "OnDemandThroughput": notLocal,
+            "StreamSpecification": .implemented, "SSESpecification": .implemented, "TableClass": .implemented,
+            "Tags": .implemented, "OnDemandThroughput": .implemented, "WarmThroughput": notLocal, "ResourcePolicy": notLocal,
             "GlobalTableSourceArn": notLocal, "GlobalTableSettingsReplicationMode": notLocal,
         ],
         "DescribeTable": ["TableName": .implemented],
@@ -42,9 +39,9 @@ enum RequestMembers {
             "AttributeDefinitions": .implemented, "TableName": .implemented, "BillingMode": .implemented,
             "ProvisionedThroughput": .implemented, "GlobalSecondaryIndexUpdates": .implemented,
             "DeletionProtectionEnabled": .implemented,
-            "StreamSpecification": streams, "SSESpecification": sse, "TableClass": tableClass,
+            "StreamSpecification": .implemented, "SSESpecification": .implemented, "TableClass": .implemented,
             "ReplicaUpdates": notLocal, "MultiRegionConsistency": notLocal, "GlobalTableWitnessUpdates": notLocal,
-            "OnDemandThroughput": notLocal, "WarmThroughput": notLocal, "GlobalTableSettingsReplicationMode": notLocal,
+            "OnDemandThroughput": .implemented, "WarmThroughput": notLocal, "GlobalTableSettingsReplicationMode": notLocal,
         ],
         "DeleteTable": ["TableName": .implemented],
         "PutItem": [
@@ -100,6 +97,9 @@ enum RequestMembers {
             "ReturnConsumedCapacity": returnConsumedCapacity, "ReturnItemCollectionMetrics": returnItemCollectionMetrics,
         ],
         "TransactGetItems": ["TransactItems": .implemented, "ReturnConsumedCapacity": returnConsumedCapacity],
+        "TagResource": ["ResourceArn": .implemented, "Tags": .implemented],
+        "UntagResource": ["ResourceArn": .implemented, "TagKeys": .implemented],
+        "ListTagsOfResource": ["ResourceArn": .implemented, "NextToken": .implemented],
         "DescribeEndpoints": [:],
         "DescribeLimits": [:],
     ]
