@@ -18,12 +18,12 @@ public final class DynamoDBService: @unchecked Sendable {
     public let access: TableAccess
     let handles: TableHandles
     /// Item requests share it; CreateTable, UpdateTable and DeleteTable take it alone.
-    private let tableChanges = ReadWriteLock()
+    let tableChanges = ReadWriteLock()
 
     public static let operations = ["CreateTable", "DescribeTable", "ListTables", "UpdateTable", "DeleteTable",
                                     "PutItem", "GetItem", "UpdateItem", "DeleteItem", "BatchWriteItem",
                                     "BatchGetItem", "Query", "Scan", "TransactWriteItems", "TransactGetItems",
-                                    "TagResource", "UntagResource", "ListTagsOfResource"]
+                                    "TagResource", "UntagResource", "ListTagsOfResource", "UpdateTimeToLive", "DescribeTimeToLive"]
 
     public init(catalog: TableCatalog, program: String, access: TableAccess = .perRequest) {
         self.catalog = catalog
@@ -41,6 +41,7 @@ public final class DynamoDBService: @unchecked Sendable {
         case "DeleteTable": return try tableChanges.exclusive { try deleteTable(r) }
         case "TagResource": return try tableChanges.exclusive { try tagResource(r) }
         case "UntagResource": return try tableChanges.exclusive { try untagResource(r) }
+        case "UpdateTimeToLive": return try tableChanges.exclusive { try updateTimeToLive(r) }
         default: break
         }
         return try tableChanges.shared {
@@ -58,6 +59,7 @@ public final class DynamoDBService: @unchecked Sendable {
             case "TransactWriteItems": return try transactWriteItems(r)
             case "TransactGetItems": return try transactGetItems(r)
             case "ListTagsOfResource": return try listTagsOfResource(r)
+            case "DescribeTimeToLive": return try describeTimeToLive(r)
             case "DescribeLimits": return Self.limits
             default: throw DynamoDBError(.validation, "Unknown operation \(operation)")
             }

@@ -100,6 +100,8 @@ enum RequestMembers {
         "TagResource": ["ResourceArn": .implemented, "Tags": .implemented],
         "UntagResource": ["ResourceArn": .implemented, "TagKeys": .implemented],
         "ListTagsOfResource": ["ResourceArn": .implemented, "NextToken": .implemented],
+        "UpdateTimeToLive": ["TableName": .implemented, "TimeToLiveSpecification": .implemented],
+        "DescribeTimeToLive": ["TableName": .implemented],
         "DescribeEndpoints": [:],
         "DescribeLimits": [:],
     ]
@@ -209,6 +211,10 @@ enum RequestMembers {
     /// The Put, Update, Delete, ConditionCheck or Get inside a transaction's entry.
     static func checkTransactAction(_ body: JSONValue, _ kind: String) throws {
         try checkNested(body, transactActionRules[kind] ?? [:], within: "a transaction's \(kind)")
+    }
+
+    static func checkTimeToLiveSpecification(_ spec: JSONValue) throws {
+        try checkNested(spec, ["Enabled": .implemented, "AttributeName": .implemented], within: "TimeToLiveSpecification")
     }
 
     /// One table's KeysAndAttributes of BatchGetItem.

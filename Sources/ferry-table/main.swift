@@ -27,8 +27,8 @@ let select = P("--select", "Select", .string, "ALL_ATTRIBUTES, ALL_PROJECTED_ATT
 let limit = P("--limit", "Limit", .integer, "Items to evaluate in one page (turns automatic paging off, as in the aws CLI).")
 let startKey = P("--exclusive-start-key", "ExclusiveStartKey", .attributeMap, "Continue after this key (a LastEvaluatedKey).")
 let tags = P("--tags", "Tags", .list, "Key=k,Value=v ... (or JSON): at most 50.")
-let streamSpecification = P("--stream-specification", "StreamSpecification", .structure, "StreamEnabled=true,StreamViewType=NEW_IMAGE (stored and described; Ferry records no stream yet).")
-let sseSpecification = P("--sse-specification", "SSESpecification", .structure, "Enabled=true,SSEType=KMS[,KMSMasterKeyId=k] (stored and described; Ferry encrypts nothing itself).")
+let streamSpecification = P("--stream-specification", "StreamSpecification", .structure, "StreamEnabled=true,StreamViewType=NEW_IMAGE (stored and described; Ferry records no stream yet).", booleans: ["StreamEnabled"])
+let sseSpecification = P("--sse-specification", "SSESpecification", .structure, "Enabled=true,SSEType=KMS[,KMSMasterKeyId=k] (stored and described; Ferry encrypts nothing itself).", booleans: ["Enabled"])
 let tableClass = P("--table-class", "TableClass", .string, "STANDARD or STANDARD_INFREQUENT_ACCESS (stored and described).")
 let onDemandThroughput = P("--on-demand-throughput", "OnDemandThroughput", .structure, "MaxReadRequestUnits=n,MaxWriteRequestUnits=n (stored and described).")
 let resourceArn = P("--resource-arn", "ResourceArn", .string, "The table's ARN (DescribeTable's TableArn).")
@@ -70,7 +70,7 @@ func run(_ operation: String, _ request: JSONValue, _ args: ParsedArguments) thr
         throw UsageError.invalidValue(option: "--output", value: output, expected: "json")
     }
     // Reads never create the data folder: a mistyped one is an error, not an empty store.
-    let readOnly: Set<String> = ["DescribeTable", "ListTables", "GetItem", "BatchGetItem", "Query", "Scan", "TransactGetItems", "ListTagsOfResource"]
+    let readOnly: Set<String> = ["DescribeTable", "ListTables", "GetItem", "BatchGetItem", "Query", "Scan", "TransactGetItems", "ListTagsOfResource", "DescribeTimeToLive"]
     ResourceNames.configure(region: args.value("--region"), account: nil)
     let catalog = try TableCatalog(dataFolder: DataFolder.resolve(args), create: !readOnly.contains(operation))
     if let policy = args.value("--sync") {
@@ -146,6 +146,29 @@ let group = CommandGroup(
                 [resourceArn, P("--tag-keys", "TagKeys", .stringList, "The tag keys to remove.")]),
         command("list-tags-of-resource", "ListTagsOfResource", "List a table's tags.",
                 [resourceArn, P("--next-token", "NextToken", .string, "Accepted (every answer is one page).")]),
+        command("update-time-to-live", "UpdateTimeToLive", "Turn time to live on or off: items whose Number attribute (epoch seconds) has passed are deleted.",
+                [tableName, P("--time-to-live-specification", "TimeToLiveSpecification", .structure, "Enabled=true,AttributeName=expiresAt.", booleans: ["Enabled"])],
+                examples: ["ferry-table update-time-to-live --table-name Sessions --time-to-live-specification Enabled=true,AttributeName=expiresAt"]),
+        command("describe-time-to-live", "DescribeTimeToLive", "Say whether time to live is on, and on which attribute.", [tableName]),
+        .init(CommandSpec(name: "ferry-table sweep-ttl", summary: "Delete the items whose time to live has passed, now (Ferry's own command, for cron when no ferry-serve runs).",
+                          usage: "ferry-table sweep-ttl [--table-name <name>] [--data <dir>]",
+                          options: [OptionSpec("--table-name", value: "<name>", help: "This table only (default: every table with time to live on)."), .data],
+                          notes: ["Prints one line per table: deleted and scanned item counts. ferry-serve sweeps by itself (--ttl-interval)."])) { args in
+            let catalog = try TableCatalog(dataFolder: DataFolder.resolve(args), create: false)
+            let service = DynamoDBService(catalog: catalog, program: "ferry-table sweep-ttl")
+            do {
+                for result in try service.sweepExpiredItems(args.value("--table-name").map { [$0] }) {
+                    try Console.writeStdout("table '\(result.table)': \(result.deleted) expired items deleted (\(result.scanned) scanned)\n")
+                }
+                return .ok
+            } catch let error as DynamoDBError {
+                Console(tool: "ferry-table").error("An error occurred (\(error.kind.rawValue)) when calling the sweep-ttl operation: \(error.message)")
+                return .failure
+            } catch let error as TableLock.LockError {
+                Console(tool: "ferry-table").error("\(error)")
+                return .failure
+            }
+        },
         .init(CommandSpec(name: "ferry-table verify", summary: "Check every checksum of a table's files (Ferry's own command).",
                           usage: "ferry-table verify --table-name <name> [--data <dir>]",
                           options: [OptionSpec("--table-name", value: "<name>", help: "The table."), .data])) { args in
