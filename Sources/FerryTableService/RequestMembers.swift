@@ -17,8 +17,8 @@ enum RequestMembers {
         case refused(String)
     }
 
-    static let returnConsumedCapacity = Rule.only(["\"NONE\""])
-    static let returnItemCollectionMetrics = Rule.only(["\"NONE\""])
+    static let returnConsumedCapacity = Rule.implemented
+    static let returnItemCollectionMetrics = Rule.implemented
     static let legacyCondition = Rule.refused("use ConditionExpression")
     static let legacyProjection = Rule.refused("use ProjectionExpression")
     static let conditionalOperator = Rule.refused("use ConditionExpression or FilterExpression with AND and OR")

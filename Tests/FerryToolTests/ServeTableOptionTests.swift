@@ -5,7 +5,7 @@ import XCTest
 /// Tags, table options and time to live through ferry-serve (boto3) and ferry-table
 /// (the aws CLI's shapes), on the same cases (docs/ferry-serve.md, docs/ferry-table.md).
 final class ServeTableOptionTests: ToolTestCase {
-    func testBoto3TagsOptionsAndTimeToLiveWithTheServersSweep() throws {
+    func testBoto3TagsOptionsTimeToLiveAndCapacityWithTheServersSweep() throws {
         let r = try withServer("timeout 120 python3 fixtures/serve/ttl-and-tags.py",
                                options: "--ttl-interval 0.2 --region eu-west-1 --account-id 123456789012", env: ["FERRY_TEST_NOW": "1800000000"])
         XCTAssertEqual(r.stdout, """
@@ -17,6 +17,9 @@ final class ServeTableOptionTests: ToolTestCase {
         {'TimeToLiveStatus': 'ENABLED', 'AttributeName': 'expires'}
         left ['new', 'text']
         refused ValidationException TimeToLive is already enabled
+        put {'TableName': 'Sessions', 'CapacityUnits': 1.0}
+        transact [{'TableName': 'Sessions', 'CapacityUnits': 2.0, 'WriteCapacityUnits': 2.0, 'Table': {'WriteCapacityUnits': 2.0, 'CapacityUnits': 2.0}}]
+        query {'TableName': 'Sessions', 'CapacityUnits': 1.0}
 
         """, r.stderr)
     }
