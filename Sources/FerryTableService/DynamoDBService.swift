@@ -61,6 +61,10 @@ public final class DynamoDBService: @unchecked Sendable {
             case "ListTagsOfResource": return try listTagsOfResource(r)
             case "DescribeTimeToLive": return try describeTimeToLive(r)
             case "DescribeLimits": return Self.limits
+            case "DescribeEndpoints":
+                var data = catalog.path.hasSuffix("/tables") ? String(catalog.path.dropLast("/tables".count)) : catalog.path
+                if !data.hasPrefix("/") { data = FileManager.default.currentDirectoryPath + "/" + data }
+                return Self.endpoints(address: "file://" + data)
             default: throw DynamoDBError(.validation, "Unknown operation \(operation)")
             }
         }
@@ -74,6 +78,14 @@ public final class DynamoDBService: @unchecked Sendable {
         JSONMember("TableMaxReadCapacityUnits", .number("40000")),
         JSONMember("TableMaxWriteCapacityUnits", .number("40000")),
     ])
+
+    /// DescribeEndpoints' answer for `address` (a server's host:port; the command line's
+    /// data folder as a file:// URL, since it has no endpoint).
+    public static func endpoints(address: String) -> JSONValue {
+        .object([JSONMember("Endpoints", .array([.object([
+            JSONMember("Address", .string(address)), JSONMember("CachePeriodInMinutes", .number("1440")),
+        ])]))])
+    }
 
     /// The member checks `call` makes, for an operation answered elsewhere
     /// (DescribeEndpoints, which needs the server's address).
