@@ -94,19 +94,59 @@ public struct KeyConditionExpression: Sendable {
     /// of `partition` and `sort`, with DynamoDB's messages when the conditions do not
     /// fit it: in either order, as DynamoDB accepts them.
     public func resolve(partition: String, sort: String?) throws -> (value: AttributeValue, sort: SortCondition?) {
-        let keyCount = sort == nil ? 1 : 2
+        let r = try resolve(partitions: [partition], sorts: sort.map { [$0] } ?? [])
+        return (r.values[0], r.last)
+    }
+
+    /// For a key of several attributes (a multi-attribute GSI key): a value for every
+    /// partition attribute, then the sort attributes from the first on, equal to a value
+    /// each but the last given, which may take any sort condition; later ones may be
+    /// left out, none skipped.
+    public func resolve(partitions: [String], sorts: [String]) throws -> (values: [AttributeValue], equalSorts: [AttributeValue], last: SortCondition?) {
+        let keyCount = partitions.count + sorts.count
         if conditions.count > keyCount {
             throw ExpressionError("The number of query conditions (\(conditions.count)) exceeds the number of key attributes defined in the schema (\(keyCount))")
         }
-        guard let p = conditions.first(where: { $0.name == partition }) else {
-            throw ExpressionError("Query condition missed key schema element: \(partition)")
+        // A multi-attribute key's faults name the attributes involved (DynamoDB's
+        // messages for them are not documented: these are Ferry's).
+        let multi = partitions.count > 1 || sorts.count > 1
+        var values: [AttributeValue] = []
+        for name in partitions {
+            let p = conditions.first(where: { $0.name == name })
+            guard let p, case let .equal(value) = p.test else {
+                if multi {
+                    throw ExpressionError("Query key condition not supported: every HASH key attribute needs an equality condition; \(name) has \(p == nil ? "none" : "another")")
+                }
+                if p == nil { throw ExpressionError("Query condition missed key schema element: \(name)") }
+                throw ExpressionError("Query key condition not supported")
+            }
+            values.append(value)
         }
-        guard case let .equal(value) = p.test else { throw ExpressionError("Query key condition not supported") }
-        guard let other = conditions.first(where: { $0.name != partition }) else { return (value, nil) }
-        guard let sort, other.name == sort else {
-            throw ExpressionError("Query condition missed key schema element: \(sort ?? other.name)")
+        let onSorts = conditions.filter { !partitions.contains($0.name) }
+        // Conditions on sort attributes must cover a prefix of them, in any written order.
+        var given: [SortCondition] = []
+        for name in sorts {
+            guard let c = onSorts.first(where: { $0.name == name }) else { break }
+            given.append(c.test)
         }
-        return (value, other.test)
+        if given.count < onSorts.count {
+            let outside = onSorts.first { !sorts.contains($0.name) }?.name
+            if multi, outside == nil, given.count < sorts.count,
+               let later = sorts.dropFirst(given.count).first(where: { name in onSorts.contains { $0.name == name } }) {
+                throw ExpressionError("Query key condition not supported: RANGE key attribute \(later) needs an equality condition on \(sorts[given.count]) before it")
+            }
+            // A condition on an attribute outside the key, or past a sort attribute left out.
+            let missing = given.count < sorts.count ? sorts[given.count] : (outside ?? "")
+            throw ExpressionError("Query condition missed key schema element: \(missing)")
+        }
+        var equalSorts: [AttributeValue] = []
+        for (i, test) in given.dropLast().enumerated() {
+            guard case let .equal(v) = test else {
+                throw ExpressionError("Query key condition not supported: RANGE key attribute \(sorts[given.count - 1]) follows \(sorts[i]), which needs an equality condition")
+            }
+            equalSorts.append(v)
+        }
+        return (values, equalSorts, given.last)
     }
 
     /// True when a sort key value satisfies the sort condition (or there is none).

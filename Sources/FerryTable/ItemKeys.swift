@@ -27,8 +27,15 @@ enum ItemKeys {
 
     /// keyspace | hash | enc(pk), the prefix of a partition's entries.
     static func partitionPrefix(_ keyspace: UInt8, _ value: AttributeValue) -> [UInt8] {
+        partitionPrefix(keyspace, [value])
+    }
+
+    /// The same for a multi-attribute partition key: the hash is over all the values'
+    /// encodings in order, then the encodings follow (each self-delimiting). One value
+    /// gives exactly the single-attribute bytes.
+    static func partitionPrefix(_ keyspace: UInt8, _ values: [AttributeValue]) -> [UInt8] {
         let encoded = ByteBuffer(capacity: 64)
-        KeyEncoding.encode(value, into: encoded)
+        for value in values { KeyEncoding.encode(value, into: encoded) }
         let out = ByteBuffer(capacity: encoded.count + 5)
         out.append(keyspace)
         withUnsafeBytes(of: hash(encoded.bytes).bigEndian) { out.append($0) }
@@ -36,13 +43,23 @@ enum ItemKeys {
         return out.array
     }
 
-    /// The item's key in `keyspace` under `schema` (partition then sort); nil when the
-    /// item lacks one of the attributes or holds a non-key type (sparse indexes).
+    /// The item's key in `keyspace` under `schema` (partition then sort attributes); nil
+    /// when the item lacks one of the attributes or holds a non-key type (sparse indexes).
     static func key(_ keyspace: UInt8, _ schema: KeySchema, of item: Item, then tableSchema: KeySchema? = nil) -> [UInt8]? {
-        guard let pk = item[schema.partition.name], pk.typeName == schema.partition.type.rawValue else { return nil }
-        var out = partitionPrefix(keyspace, pk)
+        var out: [UInt8]
+        if schema.partitionAttributes.count == 1 {
+            guard let pk = item[schema.partition.name], pk.typeName == schema.partition.type.rawValue else { return nil }
+            out = partitionPrefix(keyspace, pk)
+        } else {
+            var values: [AttributeValue] = []
+            for attribute in schema.partitionAttributes {
+                guard let v = item[attribute.name], v.typeName == attribute.type.rawValue else { return nil }
+                values.append(v)
+            }
+            out = partitionPrefix(keyspace, values)
+        }
         let buffer = ByteBuffer(capacity: 64)
-        if let sort = schema.sort {
+        for sort in schema.sortAttributes {
             guard let sk = item[sort.name], sk.typeName == sort.type.rawValue else { return nil }
             KeyEncoding.encode(sk, into: buffer)
         }

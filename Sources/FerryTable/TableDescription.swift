@@ -139,7 +139,8 @@ public struct TableDescription: Sendable, Equatable {
     public func json(counts: [UInt8: StoreCount]?, status: String = "ACTIVE") -> JSONValue {
         func keySchemaJSON(_ k: KeySchema) -> JSONValue {
             .array(k.attributes.enumerated().map { i, a in
-                .object([JSONMember("AttributeName", .string(a.name)), JSONMember("KeyType", .string(i == 0 ? "HASH" : "RANGE"))])
+                .object([JSONMember("AttributeName", .string(a.name)),
+                         JSONMember("KeyType", .string(i < k.partitionAttributes.count ? "HASH" : "RANGE"))])
             })
         }
         func throughputJSON(_ t: Throughput) -> JSONValue {
@@ -157,7 +158,8 @@ public struct TableDescription: Sendable, Equatable {
             return .object(members)
         }
         var members: [JSONMember] = [
-            JSONMember("AttributeDefinitions", .array(attributeDefinitions.map {
+            // DynamoDB describes the definitions sorted by name, whatever order they came in.
+            JSONMember("AttributeDefinitions", .array(attributeDefinitions.sorted { Array($0.name.utf8).lexicographicallyPrecedes(Array($1.name.utf8)) }.map {
                 .object([JSONMember("AttributeName", .string($0.name)), JSONMember("AttributeType", .string($0.type.rawValue))])
             })),
             JSONMember("TableName", .string(name)),
@@ -258,17 +260,31 @@ public struct TableDescription: Sendable, Equatable {
 
     private init(strict json: JSONValue, prefix: String) throws {
         var top = try JSONFields(json, path: prefix)
-        func keySchema(_ list: [JSONValue], _ path: String) throws -> [String] {
-            guard (1...2).contains(list.count) else { throw JSONFieldError(path: path, problem: "has \(list.count) keys, not 1 (HASH) or 2 (HASH, RANGE)") }
-            return try list.enumerated().map { i, entry in
+        /// (HASH names, RANGE names): one and at most one for a table or local index; up
+        /// to four each, HASH first, for a global index (`multi`).
+        func keySchema(_ list: [JSONValue], _ path: String, multi: Bool = false) throws -> ([String], [String]) {
+            let most = multi ? 2 * KeySchema.maxAttributesPerKey : 2
+            guard (1...most).contains(list.count) else { throw JSONFieldError(path: path, problem: "has \(list.count) keys, not 1 to \(most)") }
+            var hash: [String] = [], range: [String] = []
+            for (i, entry) in list.enumerated() {
                 var f = try JSONFields(entry, path: "\(path)[\(i)]")
                 let name = try f.string("AttributeName")
                 if name.isEmpty { throw f.error("AttributeName", "is empty") }
                 let type = try f.choice("KeyType", ["HASH", "RANGE"])
-                if type != (i == 0 ? "HASH" : "RANGE") { throw f.error("KeyType", "is \(type) where \(i == 0 ? "HASH" : "RANGE") must be") }
+                if type == "HASH" {
+                    if !range.isEmpty || (!multi && !hash.isEmpty) { throw f.error("KeyType", "is HASH where RANGE must be") }
+                    hash.append(name)
+                } else {
+                    if hash.isEmpty || (!multi && !range.isEmpty) { throw f.error("KeyType", "is RANGE where HASH must be") }
+                    range.append(name)
+                }
+                if (hash + range).dropLast().contains(name) { throw f.error("AttributeName", "is \(name), already in the key") }
                 try f.finish()
-                return name
             }
+            guard hash.count <= KeySchema.maxAttributesPerKey, range.count <= KeySchema.maxAttributesPerKey else {
+                throw JSONFieldError(path: path, problem: "has more than \(KeySchema.maxAttributesPerKey) HASH or RANGE keys")
+            }
+            return (hash, range)
         }
         func throughput(_ value: JSONValue?, _ path: String) throws -> Throughput {
             var f = try JSONFields(value, path: path)
@@ -290,14 +306,17 @@ public struct TableDescription: Sendable, Equatable {
             try f.finish()
             definitions.append(KeyAttribute(name: attribute, type: KeyType(rawValue: type) ?? .s))
         }
-        func typed(_ names: [String], _ path: String) throws -> KeySchema {
-            let attributes = try names.enumerated().map { i, n -> KeyAttribute in
+        func typed(_ names: ([String], [String]), _ path: String) throws -> KeySchema {
+            let attributes = try (names.0 + names.1).enumerated().map { i, n -> KeyAttribute in
                 guard let d = definitions.first(where: { $0.name == n }) else {
                     throw JSONFieldError(path: "\(path)[\(i)].AttributeName", problem: "is \(n), which AttributeDefinitions does not define")
                 }
                 return d
             }
-            return KeySchema(partition: attributes[0], sort: attributes.count > 1 ? attributes[1] : nil)
+            guard let keys = KeySchema(partitions: Array(attributes.prefix(names.0.count)), sorts: Array(attributes.dropFirst(names.0.count))) else {
+                throw JSONFieldError(path: path, problem: "is not a key schema")
+            }
+            return keys
         }
         /// A table or index name DynamoDB allows, checked where it is read (the path named).
         func checkName(_ name: String, _ path: String, field: String) throws {
@@ -328,7 +347,7 @@ public struct TableDescription: Sendable, Equatable {
                 var f = try JSONFields(entry, path: top.child(key) + "[\(i)]")
                 let indexName = try f.string("IndexName")
                 try checkName(indexName, f.child("IndexName"), field: "indexName")
-                let keys = try typed(try keySchema(try f.array("KeySchema"), f.child("KeySchema")), f.child("KeySchema"))
+                let keys = try typed(try keySchema(try f.array("KeySchema"), f.child("KeySchema"), multi: global), f.child("KeySchema"))
                 var p = try JSONFields(f.value("Projection"), path: f.child("Projection"))
                 let kind = Projection.Kind(rawValue: try p.choice("ProjectionType", ["ALL", "KEYS_ONLY", "INCLUDE"])) ?? .all
                 var nonKey: [String] = []
@@ -417,6 +436,7 @@ public struct TableDescription: Sendable, Equatable {
     }
 
     func checkIndexKey(of item: Item, _ index: Index) throws {
+        var sortBytes = 0
         for (position, attribute) in index.keySchema.attributes.enumerated() {
             guard let value = item[attribute.name] else { continue }
             if value.typeName != attribute.type.rawValue {
@@ -433,11 +453,16 @@ public struct TableDescription: Sendable, Equatable {
             case let .n(n): size = n.storageSize
             default: size = 0
             }
-            if position == 0 && size > KeySchema.maxPartitionKeyBytes {
-                throw DynamoDBError.invalidParameter("Size of hashkey has exceeded the maximum size limit of2048 bytes")
-            }
-            if position == 1 && size > KeySchema.maxSortKeyBytes {
-                throw DynamoDBError.invalidParameter("Aggregated size of all range keys has exceeded the size limit of 1024 bytes")
+            if position < index.keySchema.partitionAttributes.count {
+                if size > KeySchema.maxPartitionKeyBytes {
+                    throw DynamoDBError.invalidParameter("Size of hashkey has exceeded the maximum size limit of2048 bytes")
+                }
+            } else {
+                // Every sort attribute of a multi-attribute key counts toward the one limit.
+                sortBytes += size
+                if sortBytes > KeySchema.maxSortKeyBytes {
+                    throw DynamoDBError.invalidParameter("Aggregated size of all range keys has exceeded the size limit of 1024 bytes")
+                }
             }
         }
     }

@@ -119,16 +119,26 @@ extension Table {
     /// [lower, upper) of the entries a key condition selects.
     private func queryRange(_ condition: KeyConditionExpression, keyspace: UInt8, keys: KeySchema,
                             indexName: String?) throws -> ([UInt8], [UInt8]?) {
-        let (partitionValue, sortCondition): (AttributeValue, KeyConditionExpression.SortCondition?)
-        do { (partitionValue, sortCondition) = try condition.resolve(partition: keys.partition.name, sort: keys.sort?.name) } catch let e as ExpressionError {
+        let resolved: (values: [AttributeValue], equalSorts: [AttributeValue], last: KeyConditionExpression.SortCondition?)
+        do {
+            resolved = try condition.resolve(partitions: keys.partitionAttributes.map(\.name), sorts: keys.sortAttributes.map(\.name))
+        } catch let e as ExpressionError {
             throw DynamoDBError.validation(e.message)
         }
-        guard partitionValue.typeName == keys.partition.type.rawValue else {
+        for (value, attribute) in zip(resolved.values, keys.partitionAttributes) where value.typeName != attribute.type.rawValue {
             throw DynamoDBError.invalidParameter("Condition parameter type does not match schema type")
         }
-        let prefix = ItemKeys.partitionPrefix(keyspace, partitionValue)
+        var prefix = ItemKeys.partitionPrefix(keyspace, resolved.values)
+        // Sort attributes fixed by equality narrow the range to their prefix.
+        for (value, attribute) in zip(resolved.equalSorts, keys.sortAttributes) {
+            guard value.typeName == attribute.type.rawValue else {
+                throw DynamoDBError.invalidParameter("Condition parameter type does not match schema type")
+            }
+            prefix += ItemKeys.encode(value)
+        }
         let end = KeyOrder.successor(ofPrefix: prefix)
-        guard let sort = sortCondition, let sortKey = keys.sort else { return (prefix, end) }
+        guard let sort = resolved.last, keys.sortAttributes.count > resolved.equalSorts.count else { return (prefix, end) }
+        let sortKey = keys.sortAttributes[resolved.equalSorts.count]
         func encoded(_ v: AttributeValue) throws -> [UInt8] {
             guard v.typeName == sortKey.type.rawValue else {
                 throw DynamoDBError.invalidParameter("Condition parameter type does not match schema type")

@@ -133,9 +133,12 @@ public final class DynamoDBService: @unchecked Sendable {
         guard let keyJSON = r["KeySchema"] else {
             throw DynamoDBError.validation("1 validation error detected: Value null at 'keySchema' failed to satisfy constraint: Member must not be null")
         }
-        func typed(_ k: (String, String?)) throws -> KeySchema {
+        func typed(_ k: ([String], [String])) throws -> KeySchema {
             func attribute(_ n: String) -> KeyAttribute { definitions.first { $0.name == n } ?? KeyAttribute(name: n, type: .s) }
-            return KeySchema(partition: attribute(k.0), sort: k.1.map(attribute))
+            guard let keys = KeySchema(partitions: k.0.map(attribute), sorts: k.1.map(attribute)) else {
+                throw DynamoDBError.validation("Invalid KeySchema: too many key attributes")
+            }
+            return keys
         }
         let keys = try typed(try keySchema(keyJSON, field: "keySchema"))
         let billing = try billingMode(r)
@@ -160,7 +163,7 @@ public final class DynamoDBService: @unchecked Sendable {
                 let indexName = try e.requiredString("IndexName", field: "indexName")
                 guard let k = e["KeySchema"] else { throw DynamoDBError.validation("1 validation error detected: Value null at 'keySchema' failed to satisfy constraint: Member must not be null") }
                 let t: TableDescription.Throughput? = global ? try provisioned(e["ProvisionedThroughput"], billing: billing, field: "for index \(indexName)") : nil
-                indexes.append(TableDescription.Index(name: indexName, isGlobal: global, keySchema: try typed(try keySchema(k, field: "keySchema")),
+                indexes.append(TableDescription.Index(name: indexName, isGlobal: global, keySchema: try typed(try keySchema(k, field: "keySchema", multi: global)),
                                                       projection: try projection(e["Projection"]), throughput: t, keyspace: next))
                 next += 1
             }
@@ -252,13 +255,15 @@ public final class DynamoDBService: @unchecked Sendable {
                             throw DynamoDBError.invalidParameter("Index already exists: \(indexName)")
                         }
                         guard let k = c["KeySchema"] else { throw DynamoDBError.validation("1 validation error detected: Value null at 'keySchema' failed to satisfy constraint: Member must not be null") }
-                        let (p, s) = try keySchema(k, field: "keySchema")
+                        let (p, s) = try keySchema(k, field: "keySchema", multi: true)
                         var definitions = d.attributeDefinitions
                         func attribute(_ n: String) throws -> KeyAttribute {
                             if let found = newDefinitions.first(where: { $0.name == n }) ?? definitions.first(where: { $0.name == n }) { return found }
                             throw DynamoDBError.invalidParameter("Some index key attributes are not defined in AttributeDefinitions. Keys: [\(n)], AttributeDefinitions: [\(newDefinitions.map(\.name).joined(separator: ", "))]")
                         }
-                        let keys = KeySchema(partition: try attribute(p), sort: try s.map(attribute))
+                        guard let keys = KeySchema(partitions: try p.map(attribute), sorts: try s.map(attribute)) else {
+                            throw DynamoDBError.validation("Invalid KeySchema: too many key attributes")
+                        }
                         for a in keys.attributes {
                             if let existing = definitions.first(where: { $0.name == a.name }) {
                                 if existing.type != a.type { throw DynamoDBError.invalidParameter("Attribute \(a.name) is defined twice with different types") }
@@ -353,13 +358,15 @@ public final class DynamoDBService: @unchecked Sendable {
         }
     }
 
-    /// (HASH name, RANGE name).
-    func keySchema(_ v: JSONValue, field: String) throws -> (String, String?) {
+    /// (HASH names, RANGE names): one HASH and at most one RANGE, or for a global index
+    /// (`multi`) up to four of each, every HASH before every RANGE (multi-attribute keys).
+    func keySchema(_ v: JSONValue, field: String, multi: Bool = false) throws -> ([String], [String]) {
         guard let list = v.arrayValue else { throw DynamoDBError(.serialization, "Unexpected value type in payload") }
-        guard (1...2).contains(list.count) else {
-            throw DynamoDBError.validation("1 validation error detected: Value '\(list.count)' at '\(field)' failed to satisfy constraint: Member must have length \(list.isEmpty ? "greater than or equal to 1" : "less than or equal to 2")")
+        let most = multi ? 2 * KeySchema.maxAttributesPerKey : 2
+        guard (1...most).contains(list.count) else {
+            throw DynamoDBError.validation("1 validation error detected: Value '\(list.count)' at '\(field)' failed to satisfy constraint: Member must have length \(list.isEmpty ? "greater than or equal to 1" : "less than or equal to \(most)")")
         }
-        var hash: String? = nil, range: String? = nil
+        var hash: [String] = [], range: [String] = []
         for entry in list {
             let e = try RequestReader(entry, operation: "")
             let name = try e.requiredString("AttributeName", field: "\(field).member.attributeName")
@@ -367,20 +374,31 @@ public final class DynamoDBService: @unchecked Sendable {
             let type = try e.requiredString("KeyType", field: "\(field).member.keyType")
             switch type {
             case "HASH":
-                if hash != nil { throw DynamoDBError.validation("Invalid KeySchema: Too many hash keys") }
-                hash = name
+                if !multi, !hash.isEmpty { throw DynamoDBError.validation("Invalid KeySchema: Too many hash keys") }
+                if !range.isEmpty { throw DynamoDBError.invalidParameter("All HASH key attributes must precede RANGE key attributes in the KeySchema") }
+                hash.append(name)
             case "RANGE":
-                if range != nil { throw DynamoDBError.validation("Invalid KeySchema: Too many range keys") }
-                range = name
+                if !multi, !range.isEmpty { throw DynamoDBError.validation("Invalid KeySchema: Too many range keys") }
+                range.append(name)
             default:
                 throw DynamoDBError.validation("1 validation error detected: Value '\(type)' at '\(field).1.member.keyType' failed to satisfy constraint: Member must satisfy enum value set: [HASH, RANGE]")
             }
         }
-        guard let hash else { throw DynamoDBError.validation("Invalid KeySchema: The first KeySchemaElement is not a HASH key type") }
-        if list.first?["KeyType"]?.stringValue != "HASH" {
+        guard !hash.isEmpty, list.first?["KeyType"]?.stringValue == "HASH" else {
             throw DynamoDBError.validation("Invalid KeySchema: The first KeySchemaElement is not a HASH key type")
         }
-        if range == hash { throw DynamoDBError.validation("Both the Hash Key and the Range Key element in the KeySchema have the same name") }
+        if hash.count > KeySchema.maxAttributesPerKey {
+            throw DynamoDBError.invalidParameter("The KeySchema exceeds the maximum allowed number of HASH key attributes")
+        }
+        if range.count > KeySchema.maxAttributesPerKey {
+            throw DynamoDBError.invalidParameter("The KeySchema exceeds the maximum allowed number of RANGE key attributes")
+        }
+        if !multi, let h = hash.first, range.first == h {
+            throw DynamoDBError.validation("Both the Hash Key and the Range Key element in the KeySchema have the same name")
+        }
+        if Set(hash + range).count != hash.count + range.count {
+            throw DynamoDBError.validation("The KeySchema contains multiple key attributes with the same name")
+        }
         return (hash, range)
     }
 

@@ -18,20 +18,40 @@ public struct KeyAttribute: Sendable, Equatable {
 }
 
 /// A table's (or index's) primary key: a partition (HASH) key and an optional sort
-/// (RANGE) key.
+/// (RANGE) key. A global secondary index may have up to four attributes in each
+/// (DynamoDB's multi-attribute keys, 2025): the partition is all of the first ones,
+/// the sort order the rest, each in turn.
 public struct KeySchema: Sendable, Equatable {
     public static let maxPartitionKeyBytes = 2048
     public static let maxSortKeyBytes = 1024
+    /// Attributes a multi-attribute partition or sort key may have.
+    public static let maxAttributesPerKey = 4
 
-    public var partition: KeyAttribute
-    public var sort: KeyAttribute?
+    /// The HASH attributes, at least one.
+    public private(set) var partitionAttributes: [KeyAttribute]
+    /// The RANGE attributes, possibly none.
+    public private(set) var sortAttributes: [KeyAttribute]
 
     public init(partition: KeyAttribute, sort: KeyAttribute? = nil) {
-        self.partition = partition
-        self.sort = sort
+        partitionAttributes = [partition]
+        sortAttributes = sort.map { [$0] } ?? []
     }
 
-    public var attributes: [KeyAttribute] { sort.map { [partition, $0] } ?? [partition] }
+    /// A multi-attribute key; nil unless there are 1 to 4 partition attributes and at
+    /// most 4 sort attributes.
+    public init?(partitions: [KeyAttribute], sorts: [KeyAttribute]) {
+        guard (1...Self.maxAttributesPerKey).contains(partitions.count), sorts.count <= Self.maxAttributesPerKey else { return nil }
+        partitionAttributes = partitions
+        sortAttributes = sorts
+    }
+
+    /// The first partition attribute (the only one of a table's or a local index's key).
+    public var partition: KeyAttribute { partitionAttributes[0] }
+    /// The first sort attribute (the only one of a table's or a local index's key).
+    public var sort: KeyAttribute? { sortAttributes.first }
+    public var isMultiAttribute: Bool { partitionAttributes.count > 1 || sortAttributes.count > 1 }
+
+    public var attributes: [KeyAttribute] { partitionAttributes + sortAttributes }
 
     /// Checks the item carries each key attribute with the right type, non-empty and
     /// within DynamoDB's key size limits.
