@@ -411,8 +411,9 @@ public final class DynamoDBService: @unchecked Sendable {
         }
         let returns = try returnValues(r, allowed: ["NONE", "ALL_OLD"])
         let context = try r.expressionContext()
+        let legacy = try LegacyParameters(r)
         var used: (Set<String>, Set<String>) = ([], [])
-        let c = try condition(r, context, &used)
+        let c = try condition(r, context, &used) ?? legacy.condition
         try checkPlaceholders(context, used)
         let (old, _) = try validating { try writeOne(name, .put(item, condition: c)) }
         if returns == "ALL_OLD", let old { return .object([JSONMember("Attributes", itemJSON(old))]) }
@@ -426,8 +427,9 @@ public final class DynamoDBService: @unchecked Sendable {
         }
         let returns = try returnValues(r, allowed: ["NONE", "ALL_OLD"])
         let context = try r.expressionContext()
+        let legacy = try LegacyParameters(r)
         var used: (Set<String>, Set<String>) = ([], [])
-        let c = try condition(r, context, &used)
+        let c = try condition(r, context, &used) ?? legacy.condition
         try checkPlaceholders(context, used)
         let (old, _) = try validating { try writeOne(name, .delete(key: key, condition: c)) }
         if returns == "ALL_OLD", let old { return .object([JSONMember("Attributes", itemJSON(old))]) }
@@ -441,17 +443,18 @@ public final class DynamoDBService: @unchecked Sendable {
         }
         let returns = try returnValues(r, allowed: ["NONE", "ALL_OLD", "UPDATED_OLD", "ALL_NEW", "UPDATED_NEW"])
         let context = try r.expressionContext()
+        let legacy = try LegacyParameters(r)
         var used: (Set<String>, Set<String>) = ([], [])
-        var update: UpdateExpression? = nil
+        var update: UpdateExpression? = legacy.update
         if let text = try r.expressionText("UpdateExpression") {
             let u = try validating { try UpdateExpression(text, context: context) }
             used.0.formUnion(u.usedNames)
             used.1.formUnion(u.usedValues)
             update = u
         }
-        let c = try condition(r, context, &used)
+        let c = try condition(r, context, &used) ?? legacy.condition
         try checkPlaceholders(context, used)
-        let (old, new) = try validating { try writeOne(name, .update(key: key, update: update, condition: c)) }
+        let (old, new) = try legacy.reportingTypeMismatch { try validating { try writeOne(name, .update(key: key, update: update, condition: c)) } }
         func only(_ item: Item?) -> Item? {
             guard let item, let update else { return nil }
             var out = Item()
@@ -476,7 +479,7 @@ public final class DynamoDBService: @unchecked Sendable {
             throw DynamoDBError.validation("1 validation error detected: Value null at 'key' failed to satisfy constraint: Member must not be null")
         }
         let context = try r.expressionContext()
-        var projection: ProjectionExpression? = nil
+        var projection = try LegacyParameters(r).projection
         if let text = try r.expressionText("ProjectionExpression") {
             projection = try validating { try ProjectionExpression(text, context: context) }
         }
@@ -553,7 +556,7 @@ public final class DynamoDBService: @unchecked Sendable {
             total += keys.count
             if total > 100 { throw DynamoDBError.validation("Too many items requested for the BatchGetItem call") }
             let context = try e.expressionContext()
-            var projection: ProjectionExpression? = nil
+            var projection = try LegacyParameters(e, batchTable: member.key).projection
             if let text = try e.string("ProjectionExpression") {
                 projection = try validating { try ProjectionExpression(text, context: context) }
             }
@@ -579,17 +582,22 @@ public final class DynamoDBService: @unchecked Sendable {
     func read(_ r: RequestReader, query: Bool) throws -> JSONValue {
         let name = try r.tableName()
         let context = try r.expressionContext()
+        let legacy = try LegacyParameters(r)
         var request = ReadRequest()
         var used: (Set<String>, Set<String>) = ([], [])
         request.indexName = try r.string("IndexName")
         if query {
-            guard let text = try r.expressionText("KeyConditionExpression") else {
-                throw DynamoDBError.validation("Either the KeyConditions or KeyConditionExpression parameter must be specified in the request.")
+            if let k = try legacy.keyCondition(keys: { try legacyKeys(name, index: request.indexName) }) {
+                request.keyCondition = k
+            } else {
+                guard let text = try r.expressionText("KeyConditionExpression") else {
+                    throw DynamoDBError.validation("Either the KeyConditions or KeyConditionExpression parameter must be specified in the request.")
+                }
+                let k = try validating { try KeyConditionExpression(text, context: context) }
+                used.0.formUnion(k.usedNames)
+                used.1.formUnion(k.usedValues)
+                request.keyCondition = k
             }
-            let k = try validating { try KeyConditionExpression(text, context: context) }
-            used.0.formUnion(k.usedNames)
-            used.1.formUnion(k.usedValues)
-            request.keyCondition = k
             request.forward = try r.bool("ScanIndexForward") ?? true
         }
         if let text = try r.expressionText("FilterExpression") {
@@ -598,11 +606,13 @@ public final class DynamoDBService: @unchecked Sendable {
             used.1.formUnion(f.usedValues)
             request.filter = f
         }
+        if request.filter == nil { request.filter = try legacy.filter(query: query, keys: { try legacyKeys(name, index: request.indexName) }) }
         if let text = try r.expressionText("ProjectionExpression") {
             let p = try validating { try ProjectionExpression(text, context: context) }
             used.0.formUnion(p.usedNames)
             request.projection = p
         }
+        if request.projection == nil { request.projection = legacy.projection }
         try checkPlaceholders(context, used)
         if let selectText = try r.string("Select") {
             guard let s = ReadRequest.Select(rawValue: selectText) else {
