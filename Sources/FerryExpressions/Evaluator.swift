@@ -186,6 +186,8 @@ public struct ConditionExpression: Sendable {
     /// Placeholders the expression used (to report unused ones across a request).
     public let usedNames: Set<String>
     public let usedValues: Set<String>
+    /// The top-level attributes the expression reads.
+    public let attributeNames: Set<String>
 
     public init(_ text: String, context: ExpressionContext, kind: ExpressionKind = .condition) throws {
         var parser = try Parser(text, kind: kind, context: context)
@@ -196,6 +198,7 @@ public struct ConditionExpression: Sendable {
         self.kind = kind
         usedNames = parser.usedNames
         usedValues = parser.usedValues
+        attributeNames = parser.topLevelNames
     }
 
     /// True when `item` satisfies the condition. Throws only for run-time faults (such

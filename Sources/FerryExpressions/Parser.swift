@@ -10,6 +10,10 @@ struct Parser {
     var position = 0
     var usedNames: Set<String> = []
     var usedValues: Set<String> = []
+    /// The top-level attribute of every path read (a query's filter may not name keys).
+    var topLevelNames: Set<String> = []
+    /// DynamoDB's limit on a document path's depth (`a.b[0]` is 3 levels).
+    static let maxPathDepth = 32
 
     /// DynamoDB's limit on an expression's length, in UTF-8 bytes.
     static let maxExpressionBytes = 4096
@@ -117,7 +121,11 @@ struct Parser {
                 try expectSymbol("]")
                 elements.append(.index(index))
             } else {
+                if case let .name(top) = elements[0] { topLevelNames.insert(top) }
                 return DocumentPath(elements)
+            }
+            if elements.count > Self.maxPathDepth {
+                throw ExpressionError.invalid(kind, "The document path has too many nesting levels; nesting levels: \(elements.count)")
             }
         }
     }

@@ -65,10 +65,9 @@ public struct KeyConditionExpression: Sendable {
         case beginsWith(AttributeValue)
     }
 
-    public let partitionName: String
-    public let partitionValue: AttributeValue
-    public let sortName: String?
-    public let sort: SortCondition?
+    /// Each condition's key attribute and test, in the order written: which is the
+    /// partition key is up to the table or index queried (`resolve`).
+    public let conditions: [(name: String, test: SortCondition)]
     public let usedNames: Set<String>
     public let usedValues: Set<String>
 
@@ -78,33 +77,40 @@ public struct KeyConditionExpression: Sendable {
         var conditions: [(String, SortCondition)] = []
         try parser.keyConjunction(into: &conditions)
         try parser.expectEnd()
-        guard conditions.count <= 2 else {
+        var seen = Set<String>()
+        for (name, _) in conditions where !seen.insert(name).inserted {
             throw ExpressionError("KeyConditionExpressions must only contain one condition per key")
         }
-        if conditions.count == 2, conditions[0].0 == conditions[1].0 {
-            throw ExpressionError("KeyConditionExpressions must only contain one condition per key")
-        }
-        // The partition key is the one compared with "="; with two equalities, the first.
-        let partitionIndex = conditions.firstIndex { if case .equal = $0.1 { return true }; return false }
-        guard let partitionIndex, case let .equal(value) = conditions[partitionIndex].1 else {
+        // Without an equality there can be no partition key, whatever the schema.
+        guard conditions.contains(where: { if case .equal = $0.1 { return true }; return false }) else {
             throw ExpressionError("Query key condition not supported")
         }
-        partitionName = conditions[partitionIndex].0
-        partitionValue = value
-        if conditions.count == 2 {
-            let other = conditions[1 - partitionIndex]
-            sortName = other.0
-            sort = other.1
-        } else {
-            sortName = nil
-            sort = nil
-        }
+        self.conditions = conditions.map { (name: $0.0, test: $0.1) }
         usedNames = parser.usedNames
         usedValues = parser.usedValues
     }
 
+    /// The partition key's value and the sort key's condition (if any) for a key schema
+    /// of `partition` and `sort`, with DynamoDB's messages when the conditions do not
+    /// fit it: in either order, as DynamoDB accepts them.
+    public func resolve(partition: String, sort: String?) throws -> (value: AttributeValue, sort: SortCondition?) {
+        let keyCount = sort == nil ? 1 : 2
+        if conditions.count > keyCount {
+            throw ExpressionError("The number of query conditions (\(conditions.count)) exceeds the number of key attributes defined in the schema (\(keyCount))")
+        }
+        guard let p = conditions.first(where: { $0.name == partition }) else {
+            throw ExpressionError("Query condition missed key schema element: \(partition)")
+        }
+        guard case let .equal(value) = p.test else { throw ExpressionError("Query key condition not supported") }
+        guard let other = conditions.first(where: { $0.name != partition }) else { return (value, nil) }
+        guard let sort, other.name == sort else {
+            throw ExpressionError("Query condition missed key schema element: \(sort ?? other.name)")
+        }
+        return (value, other.test)
+    }
+
     /// True when a sort key value satisfies the sort condition (or there is none).
-    public func sortMatches(_ value: AttributeValue) -> Bool {
+    public static func sortMatches(_ value: AttributeValue, _ sort: SortCondition?) -> Bool {
         guard let sort else { return true }
         switch sort {
         case let .equal(v): return value == v
@@ -169,6 +175,22 @@ extension Parser {
                 throw ExpressionError.operandType(kind, "begins_with", prefix.typeName)
             }
             return (name, .beginsWith(prefix))
+        }
+        // `:v = key` and `:v < key`, as DynamoDB accepts them: the comparison turned round.
+        if current.kind == .valuePlaceholder {
+            let value = try keyValue()
+            guard current.kind == .symbol, let comparator = Comparator(rawValue: current.text) else { throw syntaxError() }
+            if comparator == .notEqual { throw ExpressionError("Unsupported operator in KeyConditionExpression: <>") }
+            advance()
+            let name = try keyName()
+            switch comparator {
+            case .equal: return (name, .equal(value))
+            case .less: return (name, .greater(value))
+            case .lessOrEqual: return (name, .greaterOrEqual(value))
+            case .greater: return (name, .less(value))
+            case .greaterOrEqual: return (name, .lessOrEqual(value))
+            case .notEqual: throw syntaxError()
+            }
         }
         let name = try keyName()
         if current.isKeyword("BETWEEN") {

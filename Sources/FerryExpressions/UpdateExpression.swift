@@ -27,6 +27,17 @@ public struct UpdateExpression: Sendable {
     public let usedNames: Set<String>
     public let usedValues: Set<String>
 
+    /// False when every action is REMOVE or DELETE: applied to a missing item, such an
+    /// update has nothing to change and DynamoDB creates no item.
+    public var createsItem: Bool {
+        actions.contains { action in
+            switch action {
+            case .set, .add: return true
+            case .remove, .delete: return false
+            }
+        }
+    }
+
     /// Top-level attribute names the expression changes (for key-attribute checks).
     public var changedAttributes: [String] {
         actions.compactMap { action -> String? in

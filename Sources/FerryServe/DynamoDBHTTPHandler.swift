@@ -146,9 +146,11 @@ public final class DynamoDBHTTPHandler: HTTPHandler, @unchecked Sendable {
 
     private func error(_ e: DynamoDBWireError, id: String, contentType: String) -> HTTPResponse {
         var members = [JSONMember("__type", .string(e.type))]
-        // DynamoDB's SerializationException says "Message", its other errors "message"
-        // (botocore reads either).
-        if !e.message.isEmpty { members.append(JSONMember(e.type.hasSuffix("#SerializationException") ? "Message" : "message", .string(e.message))) }
+        members += e.details
+        // DynamoDB's SerializationException and the transaction errors say "Message", its
+        // other errors "message" (botocore reads either).
+        let capital = ["#SerializationException", "#TransactionCanceledException", "#IdempotentParameterMismatchException"]
+        if !e.message.isEmpty { members.append(JSONMember(capital.contains { e.type.hasSuffix($0) } ? "Message" : "message", .string(e.message))) }
         let out = ByteBuffer(capacity: 256)
         JSONValue.object(members).write(into: out)
         let body = out.array
@@ -176,6 +178,8 @@ struct DynamoDBWireError {
     var status: Int
     var type: String
     var message: String
+    /// Members besides the message (TransactionCanceledException's CancellationReasons).
+    var details: [JSONMember] = []
 
     static let prefix = "com.amazonaws.dynamodb.v20120810#"
     static let coral = "com.amazon.coral.service#"
@@ -193,6 +197,7 @@ struct DynamoDBWireError {
         case .internalServerError: self.init(status: 500, type: Self.prefix + "InternalServerError", message: "Internal server error")
         default: self.init(status: 400, type: Self.prefix + e.kind.rawValue, message: e.message)
         }
+        details = e.details
     }
 
     init(_ failure: SigV4Error) {

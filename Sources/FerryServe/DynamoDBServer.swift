@@ -44,8 +44,12 @@ public final class DynamoDBServer: @unchecked Sendable {
     /// - Parameters:
     ///   - credentials: access key id -> secret; nil accepts any request unsigned or
     ///     signed by anyone (as DynamoDB Local does).
+    ///   - region, account: in the tables' ARNs (nil: the environment's, or us-east-1 and
+    ///     000000000000).
     public init(host: String, port: Int, dataFolder: String, credentials: [String: String]?,
+                region: String? = nil, account: String? = nil,
                 limits: HTTPServerLimits = .dynamoDB, log: @escaping @Sendable (String) -> Void) throws {
+        ResourceNames.configure(region: region, account: account)
         let catalog = try TableCatalog(dataFolder: dataFolder, create: true)
         let forwarder = Forwarder()
         http = try HTTPServer(host: host, port: port, limits: limits, handler: forwarder)

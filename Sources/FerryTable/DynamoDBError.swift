@@ -1,3 +1,5 @@
+import FerryValues
+
 /// An error DynamoDB would return: its type name and message. The CLI prints it as the
 /// aws CLI does: `An error occurred (ValidationException) when calling the PutItem
 /// operation: One or more parameter values were invalid: ...`.
@@ -10,14 +12,21 @@ public struct DynamoDBError: Error, CustomStringConvertible, Equatable, Sendable
         case limitExceeded = "LimitExceededException"
         case serialization = "SerializationException"
         case internalServerError = "InternalServerError"
+        case transactionCanceled = "TransactionCanceledException"
+        case idempotentParameterMismatch = "IdempotentParameterMismatchException"
     }
 
     public let kind: Kind
     public let message: String
 
-    public init(_ kind: Kind, _ message: String) {
+    /// Members the error's body carries besides `__type` and `message`
+    /// (TransactionCanceledException's `CancellationReasons`).
+    public var details: [JSONMember] = []
+
+    public init(_ kind: Kind, _ message: String, details: [JSONMember] = []) {
         self.kind = kind
         self.message = message
+        self.details = details
     }
 
     public static func validation(_ message: String) -> DynamoDBError { DynamoDBError(.validation, message) }

@@ -20,6 +20,9 @@ public enum WriteOperation: Sendable {
     /// The item's attributes set on the stored item (created when absent): an UpdateItem
     /// with `SET a = :a` for each attribute present (ferry-load --mode update).
     case merge(Item, condition: ConditionExpression?)
+    /// A transaction's ConditionCheck: `condition` must hold for the item at `key`;
+    /// nothing is written.
+    case conditionCheck(key: Item, condition: ConditionExpression)
 }
 
 /// What happened to one write of a batch.
@@ -62,7 +65,8 @@ public final class Table: @unchecked Sendable {
     let folder: Directory
     let store: TableStore?
     private let readView: StoreSnapshot?
-    private let writeLock = NSLock()
+    /// Held by every commit of this table (and by a transaction across its tables).
+    let writeLock = NSLock()
     private let decoder = ItemDecoder(spelling: .typed)
 
     init(description: TableDescription, folder: Directory, store: TableStore) {
@@ -170,32 +174,76 @@ public final class Table: @unchecked Sendable {
         let store = try writer()
         writeLock.lock()
         defer { writeLock.unlock() }
-        // The snapshot must be gone before the commit, or the memtable's copy-on-write
-        // would copy every chunk the commit touches.
-        var snapshot: StoreSnapshot? = store.snapshot()
-        var pending: [ByteKey: Item?] = [:]
+        var staged = try stage(groups, in: store)
+        for (name, value) in metadata { staged.changes.append((ItemKeys.metadataKey(name), value)) }
+        try store.commit(staged.changes, delta: staged.delta)
+        return staged.outcomes
+    }
+
+    /// Writes worked out against the current items but not committed: what
+    /// `write(groups:)` commits, and a transaction's share of this table.
+    public struct StagedWrites: Sendable {
+        public var outcomes: [[WriteOutcome]] = []
         var changes: [TableStore.Change] = []
         var delta = StoreStats()
-        var results: [[WriteOutcome]] = []
-        results.reserveCapacity(groups.count)
+        /// True when every outcome applied (a transaction's share may commit).
+        public var allApplied: Bool {
+            outcomes.allSatisfy { $0.allSatisfy { if case .applied = $0 { return true }; return false } }
+        }
+    }
+
+    /// Runs `body` holding this table's write lock: no commit of this table happens
+    /// meanwhile, so what `stageLocked` reads stays current until `commitLocked`.
+    /// Transactions take the locks of their tables in name order (docs/transactions.md).
+    public func withWriteLock<T>(_ body: () throws -> T) throws -> T {
+        _ = try writer()
+        writeLock.lock()
+        defer { writeLock.unlock() }
+        return try body()
+    }
+
+    /// `stage` for a caller inside `withWriteLock`.
+    public func stageLocked(_ groups: [WriteGroup]) throws -> StagedWrites { try stage(groups, in: try writer()) }
+
+    /// Commits staged writes plus metadata records, inside `withWriteLock`.
+    public func commitLocked(_ staged: StagedWrites, metadata: [(name: String, value: [UInt8]?)] = []) throws {
+        var changes = staged.changes
+        for (name, value) in metadata { changes.append((ItemKeys.metadataKey(name), value)) }
+        try writer().commit(changes, delta: staged.delta)
+    }
+
+    /// Commits a change batch recorded earlier (a transaction's share, replayed from its
+    /// intent), inside `withWriteLock`.
+    func commitLocked(changes: [TableStore.Change], delta: StoreStats) throws {
+        try writer().commit(changes, delta: delta)
+    }
+
+    /// The groups' outcomes and changes against the current items; caller holds `writeLock`.
+    private func stage(_ groups: [WriteGroup], in store: TableStore) throws -> StagedWrites {
+        // The snapshot must be gone before the commit, or the memtable's copy-on-write
+        // would copy every chunk the commit touches: it lives only in this call.
+        let snapshot = store.snapshot()
+        var pending: [ByteKey: Item?] = [:]
+        var staged = StagedWrites()
+        staged.outcomes.reserveCapacity(groups.count)
         func current(_ key: [UInt8]) throws -> Item? {
             if !pending.isEmpty, let p = pending[ByteKey(key)] { return p }
-            guard let bytes = try snapshot!.get(key) else { return nil }
+            guard let bytes = try snapshot.get(key) else { return nil }
             return try decodeStored(bytes, decoder: decoder)
         }
         for group in groups {
             // What to put back if an atomic group fails part way.
-            let changesBefore = changes.count
-            let deltaBefore = delta
+            let changesBefore = staged.changes.count
+            let deltaBefore = staged.delta
             var undo: [(ByteKey, Item??)] = []
             var outcomes: [WriteOutcome] = []
             outcomes.reserveCapacity(group.operations.count)
             var failure: WriteOutcome? = nil
             for result in group.operations {
-                let (outcome, staged) = apply(result, current: current, changes: &changes, delta: &delta)
+                let (outcome, isStaged) = apply(result, current: current, changes: &staged.changes, delta: &staged.delta)
                 switch outcome {
                 case let .applied(_, new):
-                    if staged, case .success(let p) = result {
+                    if isStaged, case .success(let p) = result {
                         let k = ByteKey(p.key)
                         if group.atomic { undo.append((k, pending[k])) }
                         pending[k] = .some(new)
@@ -207,20 +255,17 @@ public final class Table: @unchecked Sendable {
                 if group.atomic, failure != nil { break }
             }
             if group.atomic, let failure {
-                changes.removeSubrange(changesBefore...)
-                delta = deltaBefore
+                staged.changes.removeSubrange(changesBefore...)
+                staged.delta = deltaBefore
                 for (k, previous) in undo.reversed() { pending[k] = previous }
                 let error: Error
                 if case let .rejected(e) = failure { error = e } else { error = DynamoDBError.conditionFailed }
                 let failed = outcomes.count - 1
                 outcomes = group.operations.indices.map { $0 == failed ? failure : .rejected(error) }
             }
-            results.append(outcomes)
+            staged.outcomes.append(outcomes)
         }
-        snapshot = nil
-        for (name, value) in metadata { changes.append((ItemKeys.metadataKey(name), value)) }
-        try store.commit(changes, delta: delta)
-        return results
+        return staged
     }
 
     /// One operation against the current items: stages its changes (staged: true) or
@@ -239,7 +284,12 @@ public final class Table: @unchecked Sendable {
             switch prepared.kind {
             case .put, .delete:
                 break
+            case .check:
+                return (.applied(old: old, new: old), false)
             case let .update(update):
+                // An update of nothing but REMOVE and DELETE actions leaves a missing
+                // item missing, as DynamoDB does (it has nothing to remove).
+                if old == nil, let update, !update.createsItem { return (.applied(old: nil, new: nil), false) }
                 var base = old ?? prepared.keyItem
                 if let update {
                     do { try update.apply(updating: &base) } catch let e as ExpressionError { throw DynamoDBError.validation(e.description) }
@@ -271,6 +321,11 @@ public final class Table: @unchecked Sendable {
         }
     }
 
+    /// The metadata record `name`, nil when absent.
+    public func metadataValue(_ name: String) throws -> [UInt8]? {
+        try snapshot().get(ItemKeys.metadataKey(name))
+    }
+
     /// Metadata records whose names start with `prefix`, in name order.
     public func metadata(prefix: String) throws -> [(name: String, value: [UInt8])] {
         let lower = ItemKeys.metadataKey(prefix)
@@ -288,6 +343,8 @@ public final class Table: @unchecked Sendable {
     public struct PreparedWrite: Sendable {
         enum Kind: Sendable {
             case put, delete
+            /// A transaction's ConditionCheck: the condition, nothing written.
+            case check
             case update(UpdateExpression?)
             case merge(Item)
         }
@@ -318,6 +375,10 @@ public final class Table: @unchecked Sendable {
                 return PreparedWrite(kind: .merge(item), key: key, item: item, size: size, encoded: Self.encodeItem(item), condition: condition)
             }
             return PreparedWrite(kind: .put, key: key, item: item, size: size, encoded: Self.encodeItem(item), condition: condition)
+        case let .conditionCheck(keyItem, condition):
+            try validateKey(keyItem)
+            guard let key = tableKey(keyItem) else { throw DynamoDBError.keyMismatch }
+            return PreparedWrite(kind: .check, key: key, condition: condition)
         case let .delete(keyItem, condition):
             try validateKey(keyItem)
             guard let key = tableKey(keyItem) else { throw DynamoDBError.keyMismatch }
@@ -357,7 +418,9 @@ public final class Table: @unchecked Sendable {
 
     private func stageIndex(_ index: TableDescription.Index, old: Item?, new: Item?,
                             into changes: inout [TableStore.Change], delta: inout StoreStats) {
-        let oldKey = old.flatMap { ItemKeys.key(index.keyspace, index.keySchema, of: $0, then: schema) }
+        // An old item the index could not hold (written before it, with an empty or
+        // oversized key value) has no entry to remove.
+        let oldKey = old.flatMap { description.indexKeyAcceptable($0, index) ? ItemKeys.key(index.keyspace, index.keySchema, of: $0, then: schema) : nil }
         let newKey = new.flatMap { ItemKeys.key(index.keyspace, index.keySchema, of: $0, then: schema) }
         let oldProjected = oldKey != nil ? old.map { project($0, for: index) } : nil
         if let oldKey, oldKey != newKey {
@@ -411,6 +474,9 @@ public final class Table: @unchecked Sendable {
         let reader = ItemDecoder(spelling: .typed)
         try snapshot.scan(lower: [ItemKeys.tableKeyspace], upper: [ItemKeys.tableKeyspace + 1]) { _, value in
             let item = try decodeStored(value, decoder: reader)
+            // Items written before the index whose key values it could not hold (empty,
+            // too long) stay out of it, as DynamoDB's backfill leaves them.
+            guard newDescription.indexKeyAcceptable(item, index) else { return true }
             stageIndex(index, old: nil, new: item, into: &changes, delta: &delta)
             if changes.count >= 1000 {
                 try store.commit(changes, delta: delta)

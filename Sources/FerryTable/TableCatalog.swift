@@ -9,6 +9,8 @@ public final class TableCatalog: @unchecked Sendable {
     public let path: String
     /// `<data>/tables`; nil only for a read-only catalog of a data folder without tables.
     private let existingFolder: Directory?
+    /// Intents of cross-table transactions, `<data>/transactions` (docs/transactions.md).
+    public let transactions: TransactionLog
     public var syncPolicy: WriteAheadLog.SyncPolicy = .always
     public var flushThreshold = 64 << 20
 
@@ -33,9 +35,12 @@ public final class TableCatalog: @unchecked Sendable {
             existingFolder = try data.subdirectory("tables")
         }
         path = existingFolder?.path ?? dataFolder + "/tables"
+        transactions = TransactionLog(path: (dataFolder.hasSuffix("/") ? String(dataFolder.dropLast()) : dataFolder) + "/transactions")
         // Test-only: small memtables, so a small load flushes and compacts (the fault suite).
         if let raw = getenv("FERRY_TEST_FLUSH_BYTES"), let bytes = Int(String(cString: raw)), bytes > 0 { flushThreshold = bytes }
         recoverWork()
+        // A transaction cut short by a crash is finished before anything reads the tables.
+        if existingFolder != nil, transactions.hasIntents() { try recoverTransactions(opened: nil) }
     }
 
     /// The tables folder, for changes (a catalog that may write always has one).
@@ -326,6 +331,18 @@ public final class TableCatalog: @unchecked Sendable {
 
     /// Opens `name` for writing: takes its lock (one writer process per table).
     public func openForWriting(_ name: String, program: String) throws -> Table {
+        let table = try openWriter(name, program: program)
+        if transactions.hasIntents() {
+            do { try recoverTransactions(opened: table, program: program) } catch {
+                try? table.close()
+                throw error
+            }
+        }
+        return table
+    }
+
+    /// `openForWriting` without the transaction recovery (which itself opens writers).
+    func openWriter(_ name: String, program: String) throws -> Table {
         let sub = try tableFolder(name)
         let store = try TableStore(folder: sub.path, name: name, program: program, sync: syncPolicy, flushThreshold: flushThreshold)
         guard let d = try TableDescription.read(sub) else { throw DynamoDBError.tableNotFound(name) }
@@ -367,6 +384,50 @@ public final class TableCatalog: @unchecked Sendable {
 }
 
 extension TableCatalog {
+    /// Finishes the transactions whose intent is still there and whose owner is gone (or
+    /// is this process and gave up on it): each share whose marker its table lacks is
+    /// committed, then the intent is removed (docs/transactions.md, "Recovery"). Runs
+    /// when a catalog opens and when a table is opened for writing; `opened` is that
+    /// table (its lock held by the caller). A share of a table another process holds
+    /// is left, with its intent, to that process, which recovered it when it opened
+    /// the table (a table cannot be held across its owner's transaction).
+    func recoverTransactions(opened: Table?, program: String = "ferry") throws {
+        try transactions.withLock(exclusive: true) {
+            for intent in try transactions.recoverable() {
+                var finished = true
+                for share in intent.shares {
+                    if let opened, opened.name == share.table {
+                        try apply(share, of: intent, to: opened)
+                        continue
+                    }
+                    // A table deleted since, or replaced by another of the name, has
+                    // nothing left to apply to.
+                    guard let sub = try existingFolder?.subdirectory(share.table), let d = try TableDescription.read(sub),
+                          d.tableId == share.tableId else { continue }
+                    let table: Table
+                    do { table = try openWriter(share.table, program: program) } catch is TableLock.LockError {
+                        finished = false
+                        continue
+                    }
+                    do {
+                        try apply(share, of: intent, to: table)
+                        try table.close()
+                    } catch {
+                        try? table.close()
+                        throw error
+                    }
+                }
+                if finished { try transactions.remove(intent) }
+            }
+        }
+    }
+
+    private func apply(_ share: TransactionLog.Share, of intent: TransactionLog.Intent, to table: Table) throws {
+        guard table.description.tableId == share.tableId else { return }
+        if try table.metadataValue(TransactionLog.markerName(intent.id)) != nil { return }
+        try table.withWriteLock { try table.commitLocked(changes: share.changes, delta: share.delta) }
+    }
+
     /// Checks every checksum of a table's runs and logs without taking its lock;
     /// returns a one-line report. Damage throws with the file and byte offset.
     public func verify(_ name: String) throws -> String {

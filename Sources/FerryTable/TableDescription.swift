@@ -49,6 +49,35 @@ public struct TableDescription: Sendable, Equatable {
         }
     }
 
+    /// A resource tag (TagResource, CreateTable's Tags).
+    public struct Tag: Sendable, Equatable {
+        public var key: String
+        public var value: String
+        public init(key: String, value: String) {
+            self.key = key
+            self.value = value
+        }
+    }
+
+    /// StreamSpecification as asked (Ferry records no stream yet: docs/ferry-serve.md).
+    public struct StreamSettings: Sendable, Equatable {
+        public var viewType: String
+        public init(viewType: String) { self.viewType = viewType }
+    }
+
+    /// SSESpecification as asked, for a KMS key (the default AWS-owned key has no
+    /// description, as in DynamoDB). Ferry itself encrypts nothing.
+    public struct EncryptionSettings: Sendable, Equatable {
+        public var kmsKeyArn: String
+        public init(kmsKeyArn: String) { self.kmsKeyArn = kmsKeyArn }
+    }
+
+    /// Time to live: the Number attribute whose epoch seconds say when an item expires.
+    public struct TimeToLive: Sendable, Equatable {
+        public var attributeName: String
+        public init(attributeName: String) { self.attributeName = attributeName }
+    }
+
     public var name: String
     public var keySchema: KeySchema
     public var attributeDefinitions: [KeyAttribute]
@@ -59,6 +88,24 @@ public struct TableDescription: Sendable, Equatable {
     public var created: Double
     public var tableId: String
     public var deletionProtection = false
+    public var tags: [Tag] = []
+    public var stream: StreamSettings? = nil
+    public var encryption: EncryptionSettings? = nil
+    /// STANDARD_INFREQUENT_ACCESS, or STANDARD once changed (nil: never set, STANDARD).
+    public var tableClass: (name: String, updated: Double)? = nil
+    public var onDemand: (maxRead: Int, maxWrite: Int)? = nil
+    /// Enabled time to live; nil when disabled.
+    public var timeToLive: TimeToLive? = nil
+
+    public static func == (a: TableDescription, b: TableDescription) -> Bool {
+        a.name == b.name && a.keySchema == b.keySchema && a.attributeDefinitions == b.attributeDefinitions
+            && a.billingMode == b.billingMode && a.throughput == b.throughput && a.payPerRequestSince == b.payPerRequestSince
+            && a.indexes == b.indexes && a.created == b.created && a.tableId == b.tableId && a.deletionProtection == b.deletionProtection
+            && a.tags == b.tags && a.stream == b.stream && a.encryption == b.encryption
+            && a.tableClass?.name == b.tableClass?.name && a.tableClass?.updated == b.tableClass?.updated
+            && a.onDemand?.maxRead == b.onDemand?.maxRead && a.onDemand?.maxWrite == b.onDemand?.maxWrite
+            && a.timeToLive == b.timeToLive
+    }
 
     public init(name: String, keySchema: KeySchema, attributeDefinitions: [KeyAttribute], billingMode: BillingMode,
                 throughput: Throughput, indexes: [Index], created: Double, tableId: String) {
@@ -73,7 +120,7 @@ public struct TableDescription: Sendable, Equatable {
         if billingMode == .payPerRequest { payPerRequestSince = created }
     }
 
-    public var arn: String { "arn:aws:dynamodb:ferry:000000000000:table/\(name)" }
+    public var arn: String { ResourceNames.tableArn(name) }
     public func index(named name: String) -> Index? { indexes.first { $0.name == name } }
     public var globalIndexes: [Index] { indexes.filter(\.isGlobal) }
     public var localIndexes: [Index] { indexes.filter { !$0.isGlobal } }
@@ -152,7 +199,37 @@ public struct TableDescription: Sendable, Equatable {
                 return .object(m)
             })))
         }
+        if let stream {
+            members.append(JSONMember("StreamSpecification", .object([
+                JSONMember("StreamEnabled", .bool(true)), JSONMember("StreamViewType", .string(stream.viewType)),
+            ])))
+        }
+        if let encryption {
+            members.append(JSONMember("SSEDescription", .object([
+                JSONMember("Status", .string("ENABLED")), JSONMember("SSEType", .string("KMS")),
+                JSONMember("KMSMasterKeyArn", .string(encryption.kmsKeyArn)),
+            ])))
+        }
+        if let tableClass {
+            members.append(JSONMember("TableClassSummary", .object([
+                JSONMember("TableClass", .string(tableClass.name)), JSONMember("LastUpdateDateTime", .number(Self.timeText(tableClass.updated))),
+            ])))
+        }
+        if let onDemand {
+            members.append(JSONMember("OnDemandThroughput", .object([
+                JSONMember("MaxReadRequestUnits", .number(String(onDemand.maxRead))), JSONMember("MaxWriteRequestUnits", .number(String(onDemand.maxWrite))),
+            ])))
+        }
         members.append(JSONMember("DeletionProtectionEnabled", .bool(deletionProtection)))
+        if counts == nil {
+            // Ferry's own members of the stored form: DescribeTable shows neither.
+            if !tags.isEmpty {
+                members.append(JSONMember("FerryTags", .array(tags.map {
+                    .object([JSONMember("Key", .string($0.key)), JSONMember("Value", .string($0.value))])
+                })))
+            }
+            if let timeToLive { members.append(JSONMember("FerryTimeToLive", .object([JSONMember("AttributeName", .string(timeToLive.attributeName))]))) }
+        }
         return .object(members)
     }
 
@@ -278,32 +355,105 @@ public struct TableDescription: Sendable, Equatable {
             }
         }
         let protection = try top.optionalBool("DeletionProtectionEnabled") ?? false
+        var stream: StreamSettings? = nil
+        if let spec = top.value("StreamSpecification") {
+            var f = try JSONFields(spec, path: top.child("StreamSpecification"))
+            _ = try f.bool("StreamEnabled")
+            stream = StreamSettings(viewType: try f.choice("StreamViewType", Self.streamViewTypes))
+            try f.finish()
+        }
+        var encryption: EncryptionSettings? = nil
+        if let sse = top.value("SSEDescription") {
+            var f = try JSONFields(sse, path: top.child("SSEDescription"))
+            _ = try f.choice("Status", ["ENABLED"])
+            _ = try f.choice("SSEType", ["KMS"])
+            encryption = EncryptionSettings(kmsKeyArn: try f.string("KMSMasterKeyArn"))
+            try f.finish()
+        }
+        var tableClass: (name: String, updated: Double)? = nil
+        if let summary = top.value("TableClassSummary") {
+            var f = try JSONFields(summary, path: top.child("TableClassSummary"))
+            tableClass = (try f.choice("TableClass", Self.tableClasses), try f.optionalSeconds("LastUpdateDateTime") ?? created)
+            try f.finish()
+        }
+        var onDemand: (maxRead: Int, maxWrite: Int)? = nil
+        if let limits = top.value("OnDemandThroughput") {
+            var f = try JSONFields(limits, path: top.child("OnDemandThroughput"))
+            onDemand = (try f.int("MaxReadRequestUnits", in: -1...JSONFields.maxCount), try f.int("MaxWriteRequestUnits", in: -1...JSONFields.maxCount))
+            try f.finish()
+        }
+        var tags: [Tag] = []
+        for (i, entry) in (try top.optionalArray("FerryTags") ?? []).enumerated() {
+            var f = try JSONFields(entry, path: top.child("FerryTags") + "[\(i)]")
+            tags.append(Tag(key: try f.string("Key"), value: try f.string("Value")))
+            try f.finish()
+        }
+        var timeToLive: TimeToLive? = nil
+        if let ttl = top.value("FerryTimeToLive") {
+            var f = try JSONFields(ttl, path: top.child("FerryTimeToLive"))
+            let attribute = try f.string("AttributeName")
+            if attribute.isEmpty { throw f.error("AttributeName", "is empty") }
+            timeToLive = TimeToLive(attributeName: attribute)
+            try f.finish()
+        }
         try top.finish()
         self.init(name: name, keySchema: tableKeys, attributeDefinitions: definitions, billingMode: billing,
                   throughput: provisioned, indexes: indexes, created: created, tableId: tableId)
         self.payPerRequestSince = payPerRequestSince
         deletionProtection = protection
+        self.stream = stream
+        self.encryption = encryption
+        self.tableClass = tableClass
+        self.onDemand = onDemand
+        self.tags = tags
+        self.timeToLive = timeToLive
         try TableCatalog.validate(self)
     }
 
-    /// An item whose index key attribute has the wrong type, or an empty string or
-    /// binary, is refused, as DynamoDB does.
+    /// An item whose index key attribute has the wrong type, an empty string or binary,
+    /// or a value over the key size limits, is refused, as DynamoDB does.
     public func checkIndexKeys(of item: Item) throws {
-        for index in indexes {
-            for attribute in index.keySchema.attributes {
-                guard let value = item[attribute.name] else { continue }
-                if value.typeName != attribute.type.rawValue {
-                    throw DynamoDBError.invalidParameter("Type mismatch for Index Key \(attribute.name) Expected: \(attribute.type.rawValue) Actual: \(value.typeName) IndexName: \(index.name)")
-                }
-                if case let .s(s) = value, s.isEmpty { throw emptyIndexKey(index, attribute) }
-                if case let .b(b) = value, b.isEmpty { throw emptyIndexKey(index, attribute) }
+        for index in indexes { try checkIndexKey(of: item, index) }
+    }
+
+    func checkIndexKey(of item: Item, _ index: Index) throws {
+        for (position, attribute) in index.keySchema.attributes.enumerated() {
+            guard let value = item[attribute.name] else { continue }
+            if value.typeName != attribute.type.rawValue {
+                throw DynamoDBError.invalidParameter("Type mismatch for Index Key \(attribute.name) Expected: \(attribute.type.rawValue) Actual: \(value.typeName) IndexName: \(index.name)")
+            }
+            let size: Int
+            switch value {
+            case let .s(s):
+                if s.isEmpty { throw emptyIndexKey(index, attribute) }
+                size = s.utf8.count
+            case let .b(b):
+                if b.isEmpty { throw emptyIndexKey(index, attribute) }
+                size = b.count
+            case let .n(n): size = n.storageSize
+            default: size = 0
+            }
+            if position == 0 && size > KeySchema.maxPartitionKeyBytes {
+                throw DynamoDBError.invalidParameter("Size of hashkey has exceeded the maximum size limit of2048 bytes")
+            }
+            if position == 1 && size > KeySchema.maxSortKeyBytes {
+                throw DynamoDBError.invalidParameter("Aggregated size of all range keys has exceeded the size limit of 1024 bytes")
             }
         }
+    }
+
+    /// True when `item` may have an entry in `index` (a GSI backfill skips the others,
+    /// as DynamoDB's does).
+    public func indexKeyAcceptable(_ item: Item, _ index: Index) -> Bool {
+        (try? checkIndexKey(of: item, index)) != nil
     }
 
     private func emptyIndexKey(_ index: Index, _ attribute: KeyAttribute) -> DynamoDBError {
         DynamoDBError.validation("One or more parameter values are not valid. A value specified for a secondary index key is not supported. The AttributeValue for a key attribute cannot contain an empty string value. IndexName: \(index.name), IndexKey: \(attribute.name)")
     }
+
+    public static let streamViewTypes = ["OLD_IMAGE", "KEYS_ONLY", "NEW_AND_OLD_IMAGES", "NEW_IMAGE"]
+    public static let tableClasses = ["STANDARD", "STANDARD_INFREQUENT_ACCESS"]
 
     static let fileName = "table.json"
 

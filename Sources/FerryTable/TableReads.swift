@@ -73,6 +73,11 @@ extension Table {
         var upper: [UInt8]? = keyspace == 255 ? nil : [keyspace + 1]
         if let condition = request.keyCondition {
             (lower, upper) = try queryRange(condition, keyspace: keyspace, keys: keys, indexName: index?.name)
+            // A query's filter runs after the key condition: keys in it would be a second,
+            // slower key condition, which DynamoDB refuses.
+            if let filter = request.filter, let key = keys.attributes.first(where: { filter.attributeNames.contains($0.name) }) {
+                throw DynamoDBError.validation("Filter Expression can only contain non-primary key attributes: Primary key attribute: \(key.name)")
+            }
         } else if let (segment, total) = request.segment {
             lower = ItemKeys.segmentBound(keyspace, segment, of: total) ?? lower
             upper = ItemKeys.segmentBound(keyspace, segment + 1, of: total)
@@ -113,18 +118,16 @@ extension Table {
     /// [lower, upper) of the entries a key condition selects.
     private func queryRange(_ condition: KeyConditionExpression, keyspace: UInt8, keys: KeySchema,
                             indexName: String?) throws -> ([UInt8], [UInt8]?) {
-        guard condition.partitionName == keys.partition.name else {
-            throw DynamoDBError.validation("Query condition missed key schema element: \(keys.partition.name)")
+        let (partitionValue, sortCondition): (AttributeValue, KeyConditionExpression.SortCondition?)
+        do { (partitionValue, sortCondition) = try condition.resolve(partition: keys.partition.name, sort: keys.sort?.name) } catch let e as ExpressionError {
+            throw DynamoDBError.validation(e.message)
         }
-        guard condition.partitionValue.typeName == keys.partition.type.rawValue else {
+        guard partitionValue.typeName == keys.partition.type.rawValue else {
             throw DynamoDBError.invalidParameter("Condition parameter type does not match schema type")
         }
-        let prefix = ItemKeys.partitionPrefix(keyspace, condition.partitionValue)
+        let prefix = ItemKeys.partitionPrefix(keyspace, partitionValue)
         let end = KeyOrder.successor(ofPrefix: prefix)
-        guard let sort = condition.sort else { return (prefix, end) }
-        guard let sortKey = keys.sort, condition.sortName == sortKey.name else {
-            throw DynamoDBError.validation("Query condition missed key schema element: \(keys.sort?.name ?? condition.sortName ?? "")")
-        }
+        guard let sort = sortCondition, let sortKey = keys.sort else { return (prefix, end) }
         func encoded(_ v: AttributeValue) throws -> [UInt8] {
             guard v.typeName == sortKey.type.rawValue else {
                 throw DynamoDBError.invalidParameter("Condition parameter type does not match schema type")

@@ -22,7 +22,8 @@ public final class DynamoDBService: @unchecked Sendable {
 
     public static let operations = ["CreateTable", "DescribeTable", "ListTables", "UpdateTable", "DeleteTable",
                                     "PutItem", "GetItem", "UpdateItem", "DeleteItem", "BatchWriteItem",
-                                    "BatchGetItem", "Query", "Scan"]
+                                    "BatchGetItem", "Query", "Scan", "TransactWriteItems", "TransactGetItems",
+                                    "TagResource", "UntagResource", "ListTagsOfResource"]
 
     public init(catalog: TableCatalog, program: String, access: TableAccess = .perRequest) {
         self.catalog = catalog
@@ -38,6 +39,8 @@ public final class DynamoDBService: @unchecked Sendable {
         case "CreateTable": return try tableChanges.exclusive { try createTable(r) }
         case "UpdateTable": return try tableChanges.exclusive { try updateTable(r) }
         case "DeleteTable": return try tableChanges.exclusive { try deleteTable(r) }
+        case "TagResource": return try tableChanges.exclusive { try tagResource(r) }
+        case "UntagResource": return try tableChanges.exclusive { try untagResource(r) }
         default: break
         }
         return try tableChanges.shared {
@@ -52,6 +55,9 @@ public final class DynamoDBService: @unchecked Sendable {
             case "BatchGetItem": return try batchGetItem(r)
             case "Query": return try read(r, query: true)
             case "Scan": return try read(r, query: false)
+            case "TransactWriteItems": return try transactWriteItems(r)
+            case "TransactGetItems": return try transactGetItems(r)
+            case "ListTagsOfResource": return try listTagsOfResource(r)
             case "DescribeLimits": return Self.limits
             default: throw DynamoDBError(.validation, "Unknown operation \(operation)")
             }
@@ -83,18 +89,21 @@ public final class DynamoDBService: @unchecked Sendable {
     /// Closes the held writers (waits for requests in flight); returns the failures.
     public func close() -> [(String, Error)] { tableChanges.exclusive { handles.closeAll() } }
 
-    private func reader(_ name: String) throws -> Table { try handles.reader(name) }
+    func reader(_ name: String) throws -> Table { try handles.reader(name) }
 
-    private func withWriter<T>(_ name: String, _ body: (Table) throws -> T) throws -> T {
+    func withWriter<T>(_ name: String, _ body: (Table) throws -> T) throws -> T {
         try handles.withWriter(name, body)
     }
 
-    /// One item write, committed (with concurrent ones, when held).
-    private func writeOne(_ name: String, _ operation: WriteOperation) throws -> (old: Item?, new: Item?) {
+    /// One item write, committed (with concurrent ones, when held). A failed condition
+    /// carries the item when the request asked (ReturnValuesOnConditionCheckFailure).
+    private func writeOne(_ name: String, _ operation: WriteOperation, oldOnFailure: Bool = false) throws -> (old: Item?, new: Item?) {
         let outcomes = try handles.commit(name, atomic: true) { table in [Result { try table.prepare(operation) }] }
         switch outcomes.first {
         case let .applied(old, new)?: return (old, new)
-        case .conditionFailed?: throw DynamoDBError.conditionFailed
+        case let .conditionFailed(old)?:
+            guard oldOnFailure, let old else { throw DynamoDBError.conditionFailed }
+            throw DynamoDBError(.conditionalCheckFailed, DynamoDBError.conditionFailed.message, details: [JSONMember("Item", itemJSON(old))])
         case let .rejected(error)?: throw error
         case nil: throw DynamoDBError(.internalServerError, "no outcome for a write")
         }
@@ -146,6 +155,11 @@ public final class DynamoDBService: @unchecked Sendable {
                                  throughput: throughput ?? .init(read: 0, write: 0), indexes: indexes,
                                  created: Date().timeIntervalSince1970, tableId: UUID().uuidString.lowercased())
         if let protection = try r.bool("DeletionProtectionEnabled") { d.deletionProtection = protection }
+        _ = try applyOptions(r, to: &d, creating: true)
+        d.tags = try tags(r["Tags"], field: "tags")
+        if d.tags.count > Self.maxTags {
+            throw DynamoDBError.validation("Number of Tags exceed the current limit for the provided ResourceArn")
+        }
         try catalog.create(d)
         return .object([JSONMember("TableDescription", d.json(counts: [:]))])
     }
@@ -209,6 +223,7 @@ public final class DynamoDBService: @unchecked Sendable {
                 d.deletionProtection = deletion
                 changed = true
             }
+            if try applyOptions(r, to: &d, creating: false) { changed = true }
             var creates: [TableDescription.Index] = []
             if let updates = r["GlobalSecondaryIndexUpdates"] {
                 guard let list = updates.arrayValue else { throw DynamoDBError(.serialization, "Unexpected value type in payload") }
@@ -307,11 +322,20 @@ public final class DynamoDBService: @unchecked Sendable {
         return try list.map { entry in
             let e = try RequestReader(entry, operation: "")
             let name = try e.requiredString("AttributeName", field: "\(field).member.attributeName")
+            try Self.checkKeyAttributeName(name, field: "\(field).member.attributeName")
             let typeText = try e.requiredString("AttributeType", field: "\(field).member.attributeType")
             guard let type = KeyType(rawValue: typeText) else {
                 throw DynamoDBError.validation("1 validation error detected: Value '\(typeText)' at '\(field).1.member.attributeType' failed to satisfy constraint: Member must satisfy enum value set: [B, N, S]")
             }
             return KeyAttribute(name: name, type: type)
+        }
+    }
+
+    /// Key attribute names are 1 to 255 bytes (DynamoDB's KeySchemaAttributeName).
+    static func checkKeyAttributeName(_ name: String, field: String) throws {
+        let count = name.utf8.count
+        guard (1...255).contains(count) else {
+            throw DynamoDBError.validation("1 validation error detected: Value '\(name)' at '\(field)' failed to satisfy constraint: Member must have length \(count < 1 ? "greater than or equal to 1" : "less than or equal to 255")")
         }
     }
 
@@ -325,6 +349,7 @@ public final class DynamoDBService: @unchecked Sendable {
         for entry in list {
             let e = try RequestReader(entry, operation: "")
             let name = try e.requiredString("AttributeName", field: "\(field).member.attributeName")
+            try Self.checkKeyAttributeName(name, field: "\(field).member.attributeName")
             let type = try e.requiredString("KeyType", field: "\(field).member.keyType")
             switch type {
             case "HASH":
@@ -386,6 +411,15 @@ public final class DynamoDBService: @unchecked Sendable {
 
     // MARK: Items
 
+    /// ReturnValuesOnConditionCheckFailure: true for ALL_OLD.
+    func oldOnFailure(_ r: RequestReader) throws -> Bool {
+        let value = try r.string("ReturnValuesOnConditionCheckFailure") ?? "NONE"
+        guard ["NONE", "ALL_OLD"].contains(value) else {
+            throw DynamoDBError.validation("1 validation error detected: Value '\(value)' at 'returnValuesOnConditionCheckFailure' failed to satisfy constraint: Member must satisfy enum value set: [ALL_OLD, NONE]")
+        }
+        return value == "ALL_OLD"
+    }
+
     func returnValues(_ r: RequestReader, allowed: [String]) throws -> String {
         let value = try r.string("ReturnValues") ?? "NONE"
         guard allowed.contains(value) else { throw DynamoDBError.validation("Return values set to invalid value") }
@@ -410,12 +444,13 @@ public final class DynamoDBService: @unchecked Sendable {
             throw DynamoDBError.validation("1 validation error detected: Value null at 'item' failed to satisfy constraint: Member must not be null")
         }
         let returns = try returnValues(r, allowed: ["NONE", "ALL_OLD"])
+        let onFailure = try oldOnFailure(r)
         let context = try r.expressionContext()
         let legacy = try LegacyParameters(r)
         var used: (Set<String>, Set<String>) = ([], [])
         let c = try condition(r, context, &used) ?? legacy.condition
         try checkPlaceholders(context, used)
-        let (old, _) = try validating { try writeOne(name, .put(item, condition: c)) }
+        let (old, _) = try validating { try writeOne(name, .put(item, condition: c), oldOnFailure: onFailure) }
         if returns == "ALL_OLD", let old { return .object([JSONMember("Attributes", itemJSON(old))]) }
         return .object([])
     }
@@ -426,12 +461,13 @@ public final class DynamoDBService: @unchecked Sendable {
             throw DynamoDBError.validation("1 validation error detected: Value null at 'key' failed to satisfy constraint: Member must not be null")
         }
         let returns = try returnValues(r, allowed: ["NONE", "ALL_OLD"])
+        let onFailure = try oldOnFailure(r)
         let context = try r.expressionContext()
         let legacy = try LegacyParameters(r)
         var used: (Set<String>, Set<String>) = ([], [])
         let c = try condition(r, context, &used) ?? legacy.condition
         try checkPlaceholders(context, used)
-        let (old, _) = try validating { try writeOne(name, .delete(key: key, condition: c)) }
+        let (old, _) = try validating { try writeOne(name, .delete(key: key, condition: c), oldOnFailure: onFailure) }
         if returns == "ALL_OLD", let old { return .object([JSONMember("Attributes", itemJSON(old))]) }
         return .object([])
     }
@@ -442,6 +478,7 @@ public final class DynamoDBService: @unchecked Sendable {
             throw DynamoDBError.validation("1 validation error detected: Value null at 'key' failed to satisfy constraint: Member must not be null")
         }
         let returns = try returnValues(r, allowed: ["NONE", "ALL_OLD", "UPDATED_OLD", "ALL_NEW", "UPDATED_NEW"])
+        let onFailure = try oldOnFailure(r)
         let context = try r.expressionContext()
         let legacy = try LegacyParameters(r)
         var used: (Set<String>, Set<String>) = ([], [])
@@ -454,7 +491,7 @@ public final class DynamoDBService: @unchecked Sendable {
         }
         let c = try condition(r, context, &used) ?? legacy.condition
         try checkPlaceholders(context, used)
-        let (old, new) = try legacy.reportingTypeMismatch { try validating { try writeOne(name, .update(key: key, update: update, condition: c)) } }
+        let (old, new) = try legacy.reportingTypeMismatch { try validating { try writeOne(name, .update(key: key, update: update, condition: c), oldOnFailure: onFailure) } }
         func only(_ item: Item?) -> Item? {
             guard let item, let update else { return nil }
             var out = Item()

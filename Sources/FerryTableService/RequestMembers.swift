@@ -19,13 +19,9 @@ enum RequestMembers {
 
     static let returnConsumedCapacity = Rule.only(["\"NONE\""])
     static let returnItemCollectionMetrics = Rule.only(["\"NONE\""])
-    static let onConditionCheckFailure = Rule.only(["\"NONE\""])
     /// The legacy (non-expression) members: implemented by translation into expressions
     /// (LegacyParameters, docs/legacy-parameters.md).
     static let legacy = Rule.implemented
-    static let streams = Rule.only(["{\"StreamEnabled\":false}"])
-    static let sse = Rule.only(["{\"Enabled\":false}"])
-    static let tableClass = Rule.only(["\"STANDARD\""])
     static let notLocal = Rule.refused("")
 
     static let rules: [String: [String: Rule]] = [
@@ -33,8 +29,8 @@ enum RequestMembers {
             "AttributeDefinitions": .implemented, "TableName": .implemented, "KeySchema": .implemented,
             "LocalSecondaryIndexes": .implemented, "GlobalSecondaryIndexes": .implemented, "BillingMode": .implemented,
             "ProvisionedThroughput": .implemented, "DeletionProtectionEnabled": .implemented,
-            "StreamSpecification": streams, "SSESpecification": sse, "TableClass": tableClass,
-            "Tags": notLocal, "WarmThroughput": notLocal, "ResourcePolicy": notLocal, "OnDemandThroughput": notLocal,
+            "StreamSpecification": .implemented, "SSESpecification": .implemented, "TableClass": .implemented,
+            "Tags": .implemented, "OnDemandThroughput": .implemented, "WarmThroughput": notLocal, "ResourcePolicy": notLocal,
             "GlobalTableSourceArn": notLocal, "GlobalTableSettingsReplicationMode": notLocal,
         ],
         "DescribeTable": ["TableName": .implemented],
@@ -43,9 +39,9 @@ enum RequestMembers {
             "AttributeDefinitions": .implemented, "TableName": .implemented, "BillingMode": .implemented,
             "ProvisionedThroughput": .implemented, "GlobalSecondaryIndexUpdates": .implemented,
             "DeletionProtectionEnabled": .implemented,
-            "StreamSpecification": streams, "SSESpecification": sse, "TableClass": tableClass,
+            "StreamSpecification": .implemented, "SSESpecification": .implemented, "TableClass": .implemented,
             "ReplicaUpdates": notLocal, "MultiRegionConsistency": notLocal, "GlobalTableWitnessUpdates": notLocal,
-            "OnDemandThroughput": notLocal, "WarmThroughput": notLocal, "GlobalTableSettingsReplicationMode": notLocal,
+            "OnDemandThroughput": .implemented, "WarmThroughput": notLocal, "GlobalTableSettingsReplicationMode": notLocal,
         ],
         "DeleteTable": ["TableName": .implemented],
         "PutItem": [
@@ -53,7 +49,7 @@ enum RequestMembers {
             "ConditionExpression": .implemented, "ExpressionAttributeNames": .implemented, "ExpressionAttributeValues": .implemented,
             "Expected": legacy, "ConditionalOperator": legacy,
             "ReturnConsumedCapacity": returnConsumedCapacity, "ReturnItemCollectionMetrics": returnItemCollectionMetrics,
-            "ReturnValuesOnConditionCheckFailure": onConditionCheckFailure,
+            "ReturnValuesOnConditionCheckFailure": .implemented,
         ],
         "GetItem": [
             "TableName": .implemented, "Key": .implemented, "ProjectionExpression": .implemented,
@@ -65,14 +61,14 @@ enum RequestMembers {
             "ConditionExpression": .implemented, "ExpressionAttributeNames": .implemented, "ExpressionAttributeValues": .implemented,
             "AttributeUpdates": legacy, "Expected": legacy, "ConditionalOperator": legacy,
             "ReturnConsumedCapacity": returnConsumedCapacity, "ReturnItemCollectionMetrics": returnItemCollectionMetrics,
-            "ReturnValuesOnConditionCheckFailure": onConditionCheckFailure,
+            "ReturnValuesOnConditionCheckFailure": .implemented,
         ],
         "DeleteItem": [
             "TableName": .implemented, "Key": .implemented, "ReturnValues": .implemented,
             "ConditionExpression": .implemented, "ExpressionAttributeNames": .implemented, "ExpressionAttributeValues": .implemented,
             "Expected": legacy, "ConditionalOperator": legacy,
             "ReturnConsumedCapacity": returnConsumedCapacity, "ReturnItemCollectionMetrics": returnItemCollectionMetrics,
-            "ReturnValuesOnConditionCheckFailure": onConditionCheckFailure,
+            "ReturnValuesOnConditionCheckFailure": .implemented,
         ],
         "BatchWriteItem": [
             "RequestItems": .implemented,
@@ -95,6 +91,14 @@ enum RequestMembers {
             "AttributesToGet": legacy, "ScanFilter": legacy, "ConditionalOperator": legacy,
             "ReturnConsumedCapacity": returnConsumedCapacity,
         ],
+        "TransactWriteItems": [
+            "TransactItems": .implemented, "ClientRequestToken": .implemented,
+            "ReturnConsumedCapacity": returnConsumedCapacity, "ReturnItemCollectionMetrics": returnItemCollectionMetrics,
+        ],
+        "TransactGetItems": ["TransactItems": .implemented, "ReturnConsumedCapacity": returnConsumedCapacity],
+        "TagResource": ["ResourceArn": .implemented, "Tags": .implemented],
+        "UntagResource": ["ResourceArn": .implemented, "TagKeys": .implemented],
+        "ListTagsOfResource": ["ResourceArn": .implemented, "NextToken": .implemented],
         "DescribeEndpoints": [:],
         "DescribeLimits": [:],
     ]
@@ -176,6 +180,36 @@ enum RequestMembers {
         if entry["PutRequest"] != nil && entry["DeleteRequest"] != nil {
             throw DynamoDBError.validation("A BatchWriteItem WriteRequest must have exactly one of PutRequest and DeleteRequest")
         }
+    }
+
+    /// One entry of TransactWriteItems' TransactItems.
+    static func checkTransactWriteItem(_ entry: JSONValue) throws {
+        try checkNested(entry, ["ConditionCheck": .implemented, "Put": .implemented, "Delete": .implemented, "Update": .implemented],
+                        within: "a TransactWriteItem")
+    }
+
+    /// One entry of TransactGetItems' TransactItems.
+    static func checkTransactGetItem(_ entry: JSONValue) throws {
+        try checkNested(entry, ["Get": .implemented], within: "a TransactGetItem")
+    }
+
+    static let transactActionRules: [String: [String: Rule]] = {
+        let expression: [String: Rule] = [
+            "TableName": .implemented, "ConditionExpression": .implemented, "ExpressionAttributeNames": .implemented,
+            "ExpressionAttributeValues": .implemented, "ReturnValuesOnConditionCheckFailure": .implemented,
+        ]
+        return [
+            "Put": expression.merging(["Item": .implemented]) { a, _ in a },
+            "Delete": expression.merging(["Key": .implemented]) { a, _ in a },
+            "ConditionCheck": expression.merging(["Key": .implemented]) { a, _ in a },
+            "Update": expression.merging(["Key": .implemented, "UpdateExpression": .implemented]) { a, _ in a },
+            "Get": ["TableName": .implemented, "Key": .implemented, "ProjectionExpression": .implemented, "ExpressionAttributeNames": .implemented],
+        ]
+    }()
+
+    /// The Put, Update, Delete, ConditionCheck or Get inside a transaction's entry.
+    static func checkTransactAction(_ body: JSONValue, _ kind: String) throws {
+        try checkNested(body, transactActionRules[kind] ?? [:], within: "a transaction's \(kind)")
     }
 
     /// One table's KeysAndAttributes of BatchGetItem.

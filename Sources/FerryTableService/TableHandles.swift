@@ -145,6 +145,24 @@ final class TableHandles: @unchecked Sendable {
         }
     }
 
+    /// Runs `body` with writers of every table in `names` (distinct), in the order given:
+    /// held ones, or opened in name order and closed after. A table another process
+    /// holds refuses the whole call before `body` runs.
+    func withWriters<T>(_ names: [String], _ body: ([Table]) throws -> T) throws -> T {
+        switch access {
+        case .held:
+            return try body(names.map { try heldWriter($0).table })
+        case .perRequest:
+            for name in names { forget(name) }
+            var opened: [String: Table] = [:]
+            defer { for table in opened.values { try? table.close() } }
+            for name in names.sorted() { opened[name] = try catalog.openForWriting(name, program: program) }
+            let result = try body(names.compactMap { opened[$0] })
+            for name in names.sorted() { try opened.removeValue(forKey: name)?.close() }
+            return result
+        }
+    }
+
     /// Makes sure `name` can be written (a server holds its writer): throws
     /// ResourceInUse naming the holder otherwise. The command line opens per write.
     func ensureWritable(_ name: String) throws {

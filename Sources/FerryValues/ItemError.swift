@@ -23,6 +23,8 @@ public struct ItemError: Error, CustomStringConvertible, Equatable {
         case hashKeyTooLarge
         case rangeKeyTooLarge
         case emptyAttributeName
+        /// DynamoDB's limit on an attribute name: 65535 bytes.
+        case attributeNameTooLong(bytes: Int)
         case controlWithOtherMembers(String, other: String)
     }
 
@@ -90,6 +92,9 @@ public struct ItemError: Error, CustomStringConvertible, Equatable {
         case .rangeKeyTooLarge:
             return invalid + "Aggregated size of all range keys has exceeded the size limit of 1024 bytes"
         case .emptyAttributeName: return invalid + "An attribute name may not be empty"
+        case let .attributeNameTooLong(bytes):
+            // DynamoDB's own text for this is not documented.
+            return invalid + "An attribute name is \(bytes) bytes, over DynamoDB's limit of \(ItemRules.maxAttributeNameBytes)"
         case let .controlWithOtherMembers(name, other): return "a \(name) line must hold nothing beside its \"\(name)\" member, not \"\(other)\""
         }
     }

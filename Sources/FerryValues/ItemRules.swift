@@ -3,12 +3,14 @@
 public enum ItemRules {
     public static let maxItemSize = 400 * 1024
     public static let maxNestingDepth = 32
+    public static let maxAttributeNameBytes = 65535
 
     /// Checks every rule; returns the item's size in bytes.
     @discardableResult
     public static func validate(_ item: Item) throws -> Int {
         for (name, value) in item.entries {
             if name.isEmpty { throw ItemError(.emptyAttributeName) }
+            if name.utf8.count > maxAttributeNameBytes { throw ItemError(.attributeNameTooLong(bytes: name.utf8.count)) }
             do { try validateValue(value, depth: 1) } catch let e as ItemError { throw e.inside(.name(name)) }
         }
         return try checkSize(item)
@@ -27,6 +29,7 @@ public enum ItemRules {
         switch value {
         case let .m(map):
             for (name, inner) in map.entries {
+                if name.utf8.count > maxAttributeNameBytes { throw ItemError(.attributeNameTooLong(bytes: name.utf8.count)) }
                 do { try validateValue(inner, depth: depth + 1) } catch let e as ItemError { throw e.inside(.name(name)) }
             }
         case let .l(list):

@@ -12,11 +12,13 @@ import FerryServe
 let spec = CommandSpec(
     name: "ferry-serve",
     summary: "Serve the data folder's tables over DynamoDB's HTTP API (boto3, the aws CLI and SDKs use it as a local DynamoDB).",
-    usage: "ferry-serve [--host <addr>] [--port <n>] [--credentials <file>] [--data <dir>]",
+    usage: "ferry-serve [--host <addr>] [--port <n>] [--credentials <file>] [--region <r>] [--account-id <n>] [--data <dir>]",
     options: [
         OptionSpec("--host", value: "<addr>", help: "Address to listen on (default 127.0.0.1: this machine only; 0.0.0.0 for every interface)."),
         OptionSpec("--port", value: "<n>", help: "Port (default 8000; 0 picks a free one, printed on the ready line)."),
         OptionSpec("--credentials", value: "<file>", help: "AWS credentials file (INI, as ~/.aws/credentials): requests must be SigV4-signed by one of its keys. Default: any request is accepted."),
+        OptionSpec("--region", value: "<region>", help: "The region in table ARNs (default AWS_REGION, else AWS_DEFAULT_REGION, else us-east-1)."),
+        OptionSpec("--account-id", value: "<12 digits>", help: "The account in table ARNs (default FERRY_ACCOUNT_ID, else 000000000000)."),
         .data,
     ],
     examples: [
@@ -45,8 +47,12 @@ CommandLineTool.main(spec) { args in
     sigaddset(&stopSignals, SIGINT)
     pthread_sigmask(SIG_BLOCK, &stopSignals, nil)
 
+    let account = args.value("--account-id")
+    if let account, account.count != 12 || !account.allSatisfy(\.isASCII) || !account.allSatisfy(\.isNumber) {
+        throw UsageError.invalidValue(option: "--account-id", value: account, expected: "12 digits")
+    }
     let server = try DynamoDBServer(host: host, port: port, dataFolder: DataFolder.resolve(args), credentials: credentials,
-                                    log: { console.warning($0) })
+                                    region: args.value("--region"), account: account, log: { console.warning($0) })
     let waitFor = stopSignals
     let watcher = Thread {
         var signal: Int32 = 0

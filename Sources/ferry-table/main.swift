@@ -15,6 +15,7 @@ let returnValues = P("--return-values", "ReturnValues", .string, "NONE, ALL_OLD 
 let projection = P("--projection-expression", "ProjectionExpression", .string, "The attributes to return.")
 let key = P("--key", "Key", .attributeMap, "The item's primary key, as typed JSON.")
 let consistentRead = P("--consistent-read", "ConsistentRead", .boolean, "Accepted for compatibility: every read is consistent.")
+let onFailure = P("--return-values-on-condition-check-failure", "ReturnValuesOnConditionCheckFailure", .string, "ALL_OLD: a failed condition's error carries the item (NONE, the default: it does not).")
 let returnCapacity = P("--return-consumed-capacity", "ReturnConsumedCapacity", .string, "Accepted for compatibility (no capacity is consumed).")
 let attributeDefinitions = P("--attribute-definitions", "AttributeDefinitions", .list, "AttributeName=a,AttributeType=S|N|B ... (or JSON).")
 let billing = P("--billing-mode", "BillingMode", .string, "PROVISIONED (default) or PAY_PER_REQUEST.")
@@ -25,6 +26,12 @@ let filter = P("--filter-expression", "FilterExpression", .string, "Drop items t
 let select = P("--select", "Select", .string, "ALL_ATTRIBUTES, ALL_PROJECTED_ATTRIBUTES, SPECIFIC_ATTRIBUTES or COUNT.")
 let limit = P("--limit", "Limit", .integer, "Items to evaluate in one page (turns automatic paging off, as in the aws CLI).")
 let startKey = P("--exclusive-start-key", "ExclusiveStartKey", .attributeMap, "Continue after this key (a LastEvaluatedKey).")
+let tags = P("--tags", "Tags", .list, "Key=k,Value=v ... (or JSON): at most 50.")
+let streamSpecification = P("--stream-specification", "StreamSpecification", .structure, "StreamEnabled=true,StreamViewType=NEW_IMAGE (stored and described; Ferry records no stream yet).")
+let sseSpecification = P("--sse-specification", "SSESpecification", .structure, "Enabled=true,SSEType=KMS[,KMSMasterKeyId=k] (stored and described; Ferry encrypts nothing itself).")
+let tableClass = P("--table-class", "TableClass", .string, "STANDARD or STANDARD_INFREQUENT_ACCESS (stored and described).")
+let onDemandThroughput = P("--on-demand-throughput", "OnDemandThroughput", .structure, "MaxReadRequestUnits=n,MaxWriteRequestUnits=n (stored and described).")
+let resourceArn = P("--resource-arn", "ResourceArn", .string, "The table's ARN (DescribeTable's TableArn).")
 let requestItems = P("--request-items", "RequestItems", .attributeMap, "The batch, as JSON (file://path works).")
 // The legacy (non-expression) members, on the commands where the aws CLI has them (docs/legacy-parameters.md).
 let attributesToGet = P("--attributes-to-get", "AttributesToGet", .stringList, "Legacy: the attributes to return (use --projection-expression).")
@@ -40,7 +47,7 @@ let common: [OptionSpec] = [
     AWSRequestBuilder.cliInputJSON, .data,
     OptionSpec("--sync", value: "<policy>", help: "always (fsync every commit, the default) or batch (fsync per MiB of log and at exit)."),
     OptionSpec("--output", value: "<format>", help: "json (the only format)."),
-    OptionSpec("--region", value: "<region>", help: "Accepted and ignored, so aws scripts run unchanged."),
+    OptionSpec("--region", value: "<region>", help: "The region in table ARNs (else AWS_REGION, AWS_DEFAULT_REGION, us-east-1)."),
     OptionSpec("--endpoint-url", value: "<url>", help: "Refused for now: Ferry works on the local data folder (--data); remote endpoints are not implemented yet."),
     OptionSpec("--profile", value: "<name>", help: "Accepted and ignored."),
     OptionSpec("--no-cli-pager", help: "Accepted and ignored (output is never paged)."),
@@ -71,7 +78,8 @@ func run(_ operation: String, _ request: JSONValue, _ args: ParsedArguments) thr
         throw UsageError.invalidValue(option: "--output", value: output, expected: "json")
     }
     // Reads never create the data folder: a mistyped one is an error, not an empty store.
-    let readOnly: Set<String> = ["DescribeTable", "ListTables", "GetItem", "BatchGetItem", "Query", "Scan"]
+    let readOnly: Set<String> = ["DescribeTable", "ListTables", "GetItem", "BatchGetItem", "Query", "Scan", "TransactGetItems", "ListTagsOfResource"]
+    ResourceNames.configure(region: args.value("--region"), account: nil)
     let catalog = try TableCatalog(dataFolder: DataFolder.resolve(args), create: !readOnly.contains(operation))
     if let policy = args.value("--sync") {
         guard let p = WriteAheadLog.SyncPolicy(rawValue: policy) else {
@@ -102,7 +110,7 @@ let group = CommandGroup(
                 [tableName, attributeDefinitions, P("--key-schema", "KeySchema", .list, "AttributeName=a,KeyType=HASH [AttributeName=b,KeyType=RANGE]."),
                  P("--local-secondary-indexes", "LocalSecondaryIndexes", .list, "Local secondary indexes (JSON or shorthand)."),
                  P("--global-secondary-indexes", "GlobalSecondaryIndexes", .list, "Global secondary indexes (JSON or shorthand)."),
-                 billing, throughput, deletionProtection, P("--table-class", "TableClass", .string, "Accepted and stored nowhere.")],
+                 billing, throughput, deletionProtection, tableClass, tags, streamSpecification, sseSpecification, onDemandThroughput],
                 examples: ["ferry-table create-table --table-name Music --attribute-definitions AttributeName=Artist,AttributeType=S AttributeName=SongTitle,AttributeType=S --key-schema AttributeName=Artist,KeyType=HASH AttributeName=SongTitle,KeyType=RANGE --provisioned-throughput ReadCapacityUnits=10,WriteCapacityUnits=5"]),
         command("describe-table", "DescribeTable", "Describe a table: keys, indexes, throughput, item count and size.", [tableName]),
         command("list-tables", "ListTables", "List table names.",
@@ -110,18 +118,18 @@ let group = CommandGroup(
         command("update-table", "UpdateTable", "Change throughput or billing, or create (with backfill) or delete a global secondary index.",
                 [tableName, attributeDefinitions, billing, throughput,
                  P("--global-secondary-index-updates", "GlobalSecondaryIndexUpdates", .list, "[{\"Create\":{...}}] or [{\"Delete\":{\"IndexName\":...}}]."),
-                 deletionProtection]),
+                 deletionProtection, streamSpecification, sseSpecification, tableClass, onDemandThroughput]),
         command("delete-table", "DeleteTable", "Delete a table and its data.", [tableName]),
         command("put-item", "PutItem", "Create or replace an item.",
-                [tableName, P("--item", "Item", .attributeMap, "The item, as typed JSON."), condition, names, values, returnValues, returnCapacity,
+                [tableName, P("--item", "Item", .attributeMap, "The item, as typed JSON."), condition, names, values, returnValues, returnCapacity, onFailure,
                  expected, conditionalOperator],
                 examples: ["ferry-table put-item --table-name Music --item '{\"Artist\":{\"S\":\"No One You Know\"},\"SongTitle\":{\"S\":\"Call Me Today\"}}'"]),
         command("get-item", "GetItem", "Read one item by its key.", [tableName, key, projection, names, consistentRead, returnCapacity, attributesToGet]),
         command("update-item", "UpdateItem", "Change an item's attributes (creating it if absent).",
                 [tableName, key, P("--update-expression", "UpdateExpression", .string, "SET, REMOVE, ADD and DELETE clauses."),
-                 condition, names, values, returnValues, returnCapacity, attributeUpdates, expected, conditionalOperator]),
+                 condition, names, values, returnValues, returnCapacity, onFailure, attributeUpdates, expected, conditionalOperator]),
         command("delete-item", "DeleteItem", "Delete one item by its key.",
-                [tableName, key, condition, names, values, returnValues, returnCapacity, expected, conditionalOperator]),
+                [tableName, key, condition, names, values, returnValues, returnCapacity, onFailure, expected, conditionalOperator]),
         command("batch-write-item", "BatchWriteItem", "Put or delete up to 25 items in one commit.", [requestItems, returnCapacity]),
         command("batch-get-item", "BatchGetItem", "Read up to 100 items by key.", [requestItems, returnCapacity]),
         command("query", "Query", "Read the items of one partition key, in sort key order.",
@@ -134,6 +142,20 @@ let group = CommandGroup(
                  P("--segment", "Segment", .integer, "This reader's segment (0-based) of a parallel scan."),
                  P("--total-segments", "TotalSegments", .integer, "How many segments the parallel scan has."),
                  consistentRead, returnCapacity, attributesToGet, scanFilter, conditionalOperator], extra: paging),
+        command("transact-write-items", "TransactWriteItems", "Put, update, delete and condition-check up to 100 items in one or more tables, all or nothing.",
+                [P("--transact-items", "TransactItems", .list, "The actions, as JSON: [{\"Put\":{...}}, {\"Update\":{...}}, {\"Delete\":{...}}, {\"ConditionCheck\":{...}}] (file://path works)."),
+                 P("--client-request-token", "ClientRequestToken", .string, "Makes a retried request idempotent for 10 minutes."),
+                 returnCapacity, P("--return-item-collection-metrics", "ReturnItemCollectionMetrics", .string, "NONE.")],
+                examples: ["ferry-table transact-write-items --transact-items file://transfer.json"]),
+        command("transact-get-items", "TransactGetItems", "Read up to 100 items from one or more tables as of one moment.",
+                [P("--transact-items", "TransactItems", .list, "The reads, as JSON: [{\"Get\":{\"TableName\":...,\"Key\":{...}}}] (file://path works)."),
+                 returnCapacity]),
+        command("tag-resource", "TagResource", "Add or replace tags of a table.", [resourceArn, tags],
+                examples: ["ferry-table tag-resource --resource-arn arn:aws:dynamodb:us-east-1:000000000000:table/Music --tags Key=team,Value=data"]),
+        command("untag-resource", "UntagResource", "Remove tags from a table.",
+                [resourceArn, P("--tag-keys", "TagKeys", .stringList, "The tag keys to remove.")]),
+        command("list-tags-of-resource", "ListTagsOfResource", "List a table's tags.",
+                [resourceArn, P("--next-token", "NextToken", .string, "Accepted (every answer is one page).")]),
         .init(CommandSpec(name: "ferry-table verify", summary: "Check every checksum of a table's files (Ferry's own command).",
                           usage: "ferry-table verify --table-name <name> [--data <dir>]",
                           options: [OptionSpec("--table-name", value: "<name>", help: "The table."), .data])) { args in

@@ -111,7 +111,7 @@ final class HeldServiceTests: XCTestCase {
                 "Can not use both expression and non-expression parameters in the same request: Non-expression parameters: {ScanFilter} Expression parameters: {FilterExpression}")
         refused("DescribeTable", #"{"TableName":"Ctr","Bogus":1}"#,
                 "Unknown request member Bogus for DescribeTable (Ferry refuses members DynamoDB's API does not define)")
-        refused("CreateTable", #"{"TableName":"D","Tags":[{"Key":"a","Value":"b"}]}"#, "Ferry does not implement Tags in CreateTable")
+        refused("CreateTable", #"{"TableName":"D","WarmThroughput":{"ReadUnitsPerSecond":100}}"#, "Ferry does not implement WarmThroughput in CreateTable")
         refused("GetItem", #"{"TableName":"Ctr","Key":{"k":{"S":"a"}},"ReturnConsumedCapacity":"TOTAL"}"#,
                 #"Ferry does not implement ReturnConsumedCapacity "TOTAL" in GetItem; it accepts only "NONE""#)
     }

@@ -243,4 +243,40 @@ final class CrashPointSweepTests: XCTestCase {
                            finish: "! ferry-table describe-table --table-name Tab > /dev/null 2>&1 || ferry-table delete-table --table-name Tab > /dev/null",
                            state: "ferry-table list-tables"))
     }
+
+    /// A transaction across two tables, each with its own log: after a kill or a failed
+    /// write at any call, the next command sees all of it or none of it (the intent is
+    /// the commit point, docs/transactions.md), with item and index counts exact.
+    func testAKilledOrFailingTransactionAcrossTablesLeavesAllOrNothing() throws {
+        let setup = """
+            for t in Accounts Ledger; do
+              ferry-table create-table --table-name $t --attribute-definitions AttributeName=id,AttributeType=S AttributeName=kind,AttributeType=S \
+                --key-schema AttributeName=id,KeyType=HASH --billing-mode PAY_PER_REQUEST \
+                --global-secondary-indexes '[{"IndexName":"byKind","KeySchema":[{"AttributeName":"kind","KeyType":"HASH"}],"Projection":{"ProjectionType":"ALL"}}]' > /dev/null
+            done
+            ferry-table put-item --table-name Accounts --item '{"id":{"S":"a"},"balance":{"N":"100"},"kind":{"S":"acct"}}'
+            cat > tx.json <<'JSON'
+            [{"Update":{"TableName":"Accounts","Key":{"id":{"S":"a"}},"UpdateExpression":"SET balance = balance - :amt","ConditionExpression":"balance >= :amt","ExpressionAttributeValues":{":amt":{"N":"30"}}}},
+             {"Put":{"TableName":"Ledger","Item":{"id":{"S":"t1"},"amount":{"N":"30"},"kind":{"S":"transfer"}},"ConditionExpression":"attribute_not_exists(id)"}}]
+            JSON
+            """
+        let command = "FERRY_TEST_FAULT=\"$FAULT\" ferry-table transact-write-items --transact-items file://tx.json > /dev/null 2>&1"
+        // balance, ledger items, ledger index entries, exported lines: before or after, never between.
+        let state = """
+            b=$(ferry-table get-item --table-name Accounts --key '{"id":{"S":"a"}}' --projection-expression balance | tr -d ' \\n')
+            l=$(ferry-table describe-table --table-name Ledger | python3 -c 'import sys,json; t=json.load(sys.stdin)["Table"]; print(t["ItemCount"], t["GlobalSecondaryIndexes"][0]["ItemCount"])')
+            echo "$b $l $(ferry-export --table Ledger | wc -l)"
+            """
+        let invariant = """
+            s=$(bash ../state.sh)
+            if [ "$s" != '{"Item":{"balance":{"N":"70"}}} 1 1 1' ] && [ "$s" != '{"Item":{"balance":{"N":"100"}}} 0 0 0' ]; then
+              echo "half a transaction: $s"; exit 1
+            fi
+            if ls data/transactions 2>/dev/null | grep -q '[.]txn$'; then echo "an intent is left: $(ls data/transactions)"; exit 1; fi
+            """
+        try workspace.sh("cat > state.sh <<'SH'\n\(state)\nSH")
+        try sweep(Scenario(name: "ferry-table transact-write-items (two tables)", setup: setup, command: command, invariant: invariant,
+                           finish: "ferry-export --table Ledger | grep -q t1 || ferry-table transact-write-items --transact-items file://tx.json",
+                           state: "bash ../state.sh"))
+    }
 }

@@ -16,20 +16,6 @@ final class ServeToolTests: ToolTestCase {
         try super.sh(script, expect: status, env: clientPath.merging(env) { $1 }, file: file, line: line)
     }
 
-    /// Runs `script` between start_server and stop_server (which must exit 0: SIGTERM
-    /// stops the server cleanly).
-    @discardableResult
-    private func withServer(_ script: String, options: String = "", expect status: Int32 = 0,
-                            file: StaticString = #filePath, line: UInt = #line) throws -> TestSupport.Result {
-        try sh("""
-        set -e
-        . fixtures/serve/server.sh
-        start_server \(options)
-        \(script)
-        stop_server
-        """, expect: status, file: file, line: line)
-    }
-
     func testBoto3SeedWalkthroughRunsUnchanged() throws {
         let r = try withServer("timeout 120 python3 fixtures/serve/music-walkthrough.py")
         XCTAssertEqual(r.stdout, """
@@ -223,6 +209,22 @@ final class ServeReadmeTests: ToolTestCase {
         {'Artist': 'No One You Know', 'SongTitle': 'Call Me Today', 'Year': Decimal('2024'), 'Plays': Decimal('1')}
 
         """)
+    }
+}
+
+extension ToolTestCase {
+    /// Runs `script` between start_server and stop_server (which must exit 0: SIGTERM
+    /// stops the server cleanly), with the caller's clients on PATH.
+    @discardableResult
+    func withServer(_ script: String, options: String = "", expect status: Int32 = 0,
+                    file: StaticString = #filePath, line: UInt = #line) throws -> TestSupport.Result {
+        try sh("""
+        set -e
+        . fixtures/serve/server.sh
+        start_server \(options)
+        \(script)
+        stop_server
+        """, expect: status, env: callerEnvironment(workspace), file: file, line: line)
     }
 }
 
