@@ -5,21 +5,8 @@ import XCTest
 /// The legacy (non-expression) members through the tools: boto3 against ferry-serve, and
 /// ferry-table's legacy options (docs/legacy-parameters.md).
 final class LegacyServeToolTests: ToolTestCase {
-    /// python3 and boto3 from the caller's environment, as ServeToolTests runs them.
-    @discardableResult
-    override func sh(_ script: String, expect status: Int32? = 0, env: [String: String] = [:],
-                     file: StaticString = #filePath, line: UInt = #line) throws -> TestSupport.Result {
-        try super.sh(script, expect: status, env: callerEnvironment(workspace).merging(env) { $1 }, file: file, line: line)
-    }
-
     func testBoto3LegacyMembersGetDynamoDBsResultsAndErrors() throws {
-        let r = try sh("""
-        set -e
-        . fixtures/serve/server.sh
-        start_server
-        timeout 120 python3 fixtures/serve/legacy-parameters.py
-        stop_server
-        """)
+        let r = try withServer("timeout 120 python3 fixtures/serve/legacy-parameters.py")
         XCTAssertTrue(r.stdout.hasSuffix("all legacy checks passed\n"), r.stdout)
         XCTAssertFalse(r.stdout.contains("FAIL"), r.stdout)
     }
