@@ -21,7 +21,7 @@ struct LegacyParameters {
     private(set) var update: UpdateExpression? = nil
     /// `AttributesToGet`: GetItem, BatchGetItem, Query, Scan.
     private(set) var projection: ProjectionExpression? = nil
-    /// `QueryFilter` or `ScanFilter`, checked; made an expression by `filter(keys:)`, since
+    /// `QueryFilter` or `ScanFilter`, checked; made an expression by `filter(query:keys:)`, since
     /// a Query's filter must first be checked against the key schema.
     private var filterConditions: [Comparison] = []
     private var filterJoinsWithOr = false
