@@ -27,12 +27,16 @@ public struct AWSParameter: Sendable {
     public var member: String
     public var kind: Kind
     public var help: String
+    /// A structure's members that are booleans: in shorthand every value is text, and
+    /// the aws CLI types them by its model (`Enabled=true`).
+    public var booleanMembers: Set<String>
 
-    public init(_ option: String, _ member: String, _ kind: Kind, _ help: String) {
+    public init(_ option: String, _ member: String, _ kind: Kind, _ help: String, booleans: Set<String> = []) {
         self.option = option
         self.member = member
         self.kind = kind
         self.help = help
+        booleanMembers = booleans
     }
 
     public var negated: String { "--no-" + option.dropFirst(2) }
@@ -101,7 +105,12 @@ public enum AWSRequestBuilder {
             if texts.count == 1, looksLikeJSON(texts[0]) { return try parseJSON(texts[0], option: p.option) }
             // Shorthand split over several arguments ("A=1," "B=2") is one structure.
             let joined = texts.map { $0.trimmingSpaces }.map { $0.hasSuffix(",") ? String($0.dropLast()) : $0 }.joined(separator: ",")
-            return try shorthand(joined, option: p.option)
+            guard case let .object(members) = try shorthand(joined, option: p.option) else { return try shorthand(joined, option: p.option) }
+            return .object(members.map { m in
+                guard p.booleanMembers.contains(m.key), let text = m.value.stringValue else { return m }
+                guard text == "true" || text == "false" else { return m }
+                return JSONMember(m.key, .bool(text == "true"))
+            })
         case .list:
             if texts.count == 1, texts[0].trimmingSpaces.hasPrefix("[") { return try parseJSON(texts[0], option: p.option) }
             return .array(try texts.map { looksLikeJSON($0) ? try parseJSON($0, option: p.option) : try shorthand($0, option: p.option) })

@@ -83,10 +83,7 @@ public final class DynamoDBHTTPHandler: HTTPHandler, @unchecked Sendable {
             let result: JSONValue
             if operation == "DescribeEndpoints" {
                 try DynamoDBService.checkMembers(operation, json)
-                result = .object([JSONMember("Endpoints", .array([.object([
-                    JSONMember("Address", .string(endpointAddress)),
-                    JSONMember("CachePeriodInMinutes", .number("1440")),
-                ])]))])
+                result = DynamoDBService.endpoints(address: endpointAddress)
             } else {
                 result = try service.call(operation, json)
             }

@@ -46,9 +46,12 @@ public final class DynamoDBServer: @unchecked Sendable {
     ///     signed by anyone (as DynamoDB Local does).
     ///   - region, account: in the tables' ARNs (nil: the environment's, or us-east-1 and
     ///     000000000000).
+    ///   - ttlInterval: seconds between sweeps for expired items (time to live).
     public init(host: String, port: Int, dataFolder: String, credentials: [String: String]?,
-                region: String? = nil, account: String? = nil,
+                region: String? = nil, account: String? = nil, ttlInterval: Double = 60,
                 limits: HTTPServerLimits = .dynamoDB, log: @escaping @Sendable (String) -> Void) throws {
+        self.ttlInterval = ttlInterval
+        self.log = log
         ResourceNames.configure(region: region, account: account)
         let catalog = try TableCatalog(dataFolder: dataFolder, create: true)
         let forwarder = Forwarder()
@@ -66,10 +69,35 @@ public final class DynamoDBServer: @unchecked Sendable {
     /// Serves until `shutdown`; then closes the tables (their last commits synced).
     /// Returns the tables that failed to close, and the group-commit counts.
     public func run() -> (failures: [(String, Error)], commits: Int, writeRequests: Int) {
+        let sweeper = Thread { [self] in sweepUntilStopped() }
+        sweeper.stackSize = 8 << 20
+        sweeper.start()
         http.run()
+        stopSweeping.signal()
+        sweeperDone.wait()
         let (commits, requests) = service.commitStats
         return (service.close(), commits, requests)
     }
 
     public func shutdown() { http.shutdown() }
+
+    private let ttlInterval: Double
+    private let log: @Sendable (String) -> Void
+    private let stopSweeping = DispatchSemaphore(value: 0)
+    private let sweeperDone = DispatchSemaphore(value: 0)
+
+    /// Time to live: every `ttlInterval` seconds, delete what has expired, until the
+    /// server stops (docs/ferry-serve.md, "Time to live").
+    private func sweepUntilStopped() {
+        defer { sweeperDone.signal() }
+        while stopSweeping.wait(timeout: .now() + ttlInterval) == .timedOut {
+            do {
+                for result in try service.sweepExpiredItems() where result.deleted > 0 {
+                    log("time to live: table '\(result.table)': deleted \(result.deleted) expired items (\(result.scanned) scanned)")
+                }
+            } catch {
+                log("time to live: the sweep failed: \(error)")
+            }
+        }
+    }
 }

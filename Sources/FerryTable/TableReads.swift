@@ -34,6 +34,8 @@ public struct ReadPage: Sendable {
     public var count = 0
     public var scannedCount = 0
     public var lastEvaluatedKey: Item? = nil
+    /// DynamoDB's size of every entry read (items, or index entries), for capacity units.
+    public var bytesRead = 0
 }
 
 extension Table {
@@ -112,6 +114,7 @@ extension Table {
             return true
         }
         if stoppedEarly, let last { page.lastEvaluatedKey = keyOf(last, index: index) }
+        page.bytesRead = bytesRead
         return page
     }
 

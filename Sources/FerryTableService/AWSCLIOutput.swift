@@ -7,7 +7,8 @@ import FerryValues
 public enum AWSCLIOutput {
     /// Pages through `operation` as the aws CLI's paginator does, unless the request
     /// names a page itself (Limit or the start key), and merges the pages: lists
-    /// concatenated, counts summed, `ConsumedCapacity` null.
+    /// concatenated, counts summed, `ConsumedCapacity` the first page's (null without one),
+    /// as botocore keeps its non-aggregate keys.
     public static func call(_ service: DynamoDBService, _ operation: String, _ request: JSONValue,
                             paginate: Bool = true, pageSize: Int? = nil) throws -> JSONValue {
         let (inputToken, outputToken, resultKeys, nonAggregate): (String, String, [String], [String])
@@ -23,8 +24,10 @@ public enum AWSCLIOutput {
         if let pageSize { current = with(current, "Limit", .number(String(pageSize))) }
         var lists: [String: [JSONValue]] = [:]
         var sums: [String: Int] = [:]
+        var first: JSONValue? = nil
         while true {
             let page = try service.call(operation, current).expandedDeep
+            if first == nil { first = page }
             for key in resultKeys {
                 switch page[key] {
                 case let .array(items)?: lists[key, default: []] += items
@@ -41,7 +44,7 @@ public enum AWSCLIOutput {
             if let sum = sums[key] { members.append(JSONMember(key, .number(String(sum)))) }
         }
         if operation == "ListTables" && lists["TableNames"] == nil { members.append(JSONMember("TableNames", .array([]))) }
-        for key in nonAggregate { members.append(JSONMember(key, .null)) }
+        for key in nonAggregate { members.append(JSONMember(key, first?[key] ?? .null)) }
         return .object(members)
     }
 
@@ -52,7 +55,7 @@ public enum AWSCLIOutput {
     }
 
     static let timestampKeys: Set<String> = ["CreationDateTime", "LastIncreaseDateTime", "LastDecreaseDateTime",
-                                             "LastUpdateToPayPerRequestDateTime"]
+                                             "LastUpdateToPayPerRequestDateTime", "LastUpdateDateTime"]
 
     /// The text the aws CLI prints for a response: nothing for an empty one.
     public static func text(_ response: JSONValue) -> String {

@@ -19,6 +19,7 @@ extension DynamoDBService {
     static let tokenLifetime = 600.0
 
     func transactWriteItems(_ r: RequestReader) throws -> JSONValue {
+        let reporting = try reporting(r)
         let entries = try transactItems(r)
         var token: TableTransaction.Token? = nil
         if let text = try r.string("ClientRequestToken") {
@@ -80,8 +81,24 @@ extension DynamoDBService {
                 positions.append(mine)
             }
             switch try TableTransaction.run(shares, log: catalog.transactions, token: token) {
-            case .committed, .repeated:
+            case .repeated:
                 return .object([])
+            case let .committed(outcomes):
+                // Each item costs twice (DynamoDB prepares, then commits); indexes once.
+                var consumed: [(String, ConsumedUnits)] = []
+                var collections: [JSONMember] = []
+                for (i, table) in tables.enumerated() {
+                    var units = ConsumedUnits()
+                    var metrics: [JSONValue] = []
+                    for case let .applied(old, new) in outcomes[i] {
+                        units = units + table.writeCapacity(old: old, new: new, factor: 2)
+                        if reporting.collections, let key = new ?? old, let m = try collectionMetrics(table, key: key) { metrics.append(m) }
+                    }
+                    consumed.append((names[i], units))
+                    if !metrics.isEmpty { collections.append(JSONMember(names[i], .array(metrics))) }
+                }
+                let response = JSONValue.object(reporting.collections ? [JSONMember("ItemCollectionMetrics", .object(collections))] : [])
+                return Self.withCapacity(response, reporting, consumed, list: true, split: "WriteCapacityUnits")
             case let .cancelled(outcomes):
                 var perAction = [WriteOutcome?](repeating: nil, count: actions.count)
                 for (s, list) in outcomes.enumerated() {
@@ -109,6 +126,7 @@ extension DynamoDBService {
     }
 
     func transactGetItems(_ r: RequestReader) throws -> JSONValue {
+        let reporting = try reporting(r)
         let entries = try transactItems(r)
         var gets: [(table: String, key: Item, projection: ProjectionExpression?)] = []
         for (i, entry) in entries.enumerated() {
@@ -158,16 +176,21 @@ extension DynamoDBService {
         }
         let snapshotOf = Dictionary(uniqueKeysWithValues: zip(names, snapshots))
         var responses: [JSONValue] = []
+        var units: [String: ConsumedUnits] = [:]
         for g in gets {
             guard let table = byName[g.table], let snapshot = snapshotOf[g.table] else { throw DynamoDBError.notFound }
-            guard let item = try table.getItem(g.key, in: snapshot) else {
+            let item = try table.getItem(g.key, in: snapshot)
+            // Two strongly consistent reads per item, found or not.
+            units[g.table, default: ConsumedUnits()].table += 2 * ConsumedUnits.readUnits(bytes: item.map { ItemRules.size(of: $0) } ?? 0, consistent: true)
+            guard let item else {
                 responses.append(.object([]))
                 continue
             }
             let shown = g.projection?.apply(to: item) ?? item
             responses.append(shown.isEmpty ? .object([]) : .object([JSONMember("Item", itemJSON(shown))]))
         }
-        return .object([JSONMember("Responses", .array(responses))])
+        return Self.withCapacity(.object([JSONMember("Responses", .array(responses))]), reporting,
+                                 names.map { ($0, units[$0] ?? ConsumedUnits()) }, list: true, split: "ReadCapacityUnits")
     }
 
     // MARK: Pieces

@@ -18,12 +18,12 @@ public final class DynamoDBService: @unchecked Sendable {
     public let access: TableAccess
     let handles: TableHandles
     /// Item requests share it; CreateTable, UpdateTable and DeleteTable take it alone.
-    private let tableChanges = ReadWriteLock()
+    let tableChanges = ReadWriteLock()
 
     public static let operations = ["CreateTable", "DescribeTable", "ListTables", "UpdateTable", "DeleteTable",
                                     "PutItem", "GetItem", "UpdateItem", "DeleteItem", "BatchWriteItem",
                                     "BatchGetItem", "Query", "Scan", "TransactWriteItems", "TransactGetItems",
-                                    "TagResource", "UntagResource", "ListTagsOfResource"]
+                                    "TagResource", "UntagResource", "ListTagsOfResource", "UpdateTimeToLive", "DescribeTimeToLive"]
 
     public init(catalog: TableCatalog, program: String, access: TableAccess = .perRequest) {
         self.catalog = catalog
@@ -41,6 +41,7 @@ public final class DynamoDBService: @unchecked Sendable {
         case "DeleteTable": return try tableChanges.exclusive { try deleteTable(r) }
         case "TagResource": return try tableChanges.exclusive { try tagResource(r) }
         case "UntagResource": return try tableChanges.exclusive { try untagResource(r) }
+        case "UpdateTimeToLive": return try tableChanges.exclusive { try updateTimeToLive(r) }
         default: break
         }
         return try tableChanges.shared {
@@ -58,7 +59,12 @@ public final class DynamoDBService: @unchecked Sendable {
             case "TransactWriteItems": return try transactWriteItems(r)
             case "TransactGetItems": return try transactGetItems(r)
             case "ListTagsOfResource": return try listTagsOfResource(r)
+            case "DescribeTimeToLive": return try describeTimeToLive(r)
             case "DescribeLimits": return Self.limits
+            case "DescribeEndpoints":
+                var data = catalog.path.hasSuffix("/tables") ? String(catalog.path.dropLast("/tables".count)) : catalog.path
+                if !data.hasPrefix("/") { data = FileManager.default.currentDirectoryPath + "/" + data }
+                return Self.endpoints(address: "file://" + data)
             default: throw DynamoDBError(.validation, "Unknown operation \(operation)")
             }
         }
@@ -72,6 +78,14 @@ public final class DynamoDBService: @unchecked Sendable {
         JSONMember("TableMaxReadCapacityUnits", .number("40000")),
         JSONMember("TableMaxWriteCapacityUnits", .number("40000")),
     ])
+
+    /// DescribeEndpoints' answer for `address` (a server's host:port; the command line's
+    /// data folder as a file:// URL, since it has no endpoint).
+    public static func endpoints(address: String) -> JSONValue {
+        .object([JSONMember("Endpoints", .array([.object([
+            JSONMember("Address", .string(address)), JSONMember("CachePeriodInMinutes", .number("1440")),
+        ])]))])
+    }
 
     /// The member checks `call` makes, for an operation answered elsewhere
     /// (DescribeEndpoints, which needs the server's address).
@@ -443,6 +457,7 @@ public final class DynamoDBService: @unchecked Sendable {
         guard let item = try r.item("Item") else {
             throw DynamoDBError.validation("1 validation error detected: Value null at 'item' failed to satisfy constraint: Member must not be null")
         }
+        let reporting = try reporting(r)
         let returns = try returnValues(r, allowed: ["NONE", "ALL_OLD"])
         let onFailure = try oldOnFailure(r)
         let context = try r.expressionContext()
@@ -450,9 +465,21 @@ public final class DynamoDBService: @unchecked Sendable {
         var used: (Set<String>, Set<String>) = ([], [])
         let c = try condition(r, context, &used) ?? legacy.condition
         try checkPlaceholders(context, used)
-        let (old, _) = try validating { try writeOne(name, .put(item, condition: c), oldOnFailure: onFailure) }
-        if returns == "ALL_OLD", let old { return .object([JSONMember("Attributes", itemJSON(old))]) }
-        return .object([])
+        let (old, new) = try validating { try writeOne(name, .put(item, condition: c), oldOnFailure: onFailure) }
+        return try finishedWrite(returns == "ALL_OLD" ? old : nil, table: name, reporting, old: old, new: new, key: item)
+    }
+
+    /// A single write's answer: its Attributes, ConsumedCapacity, ItemCollectionMetrics.
+    func finishedWrite(_ attributes: Item?, table name: String, _ reporting: Reporting, old: Item?, new: Item?, key: Item) throws -> JSONValue {
+        var response = JSONValue.object(attributes.map { [JSONMember("Attributes", itemJSON($0))] } ?? [])
+        guard reporting.capacity != nil || reporting.collections else { return response }
+        let table = try reader(name)
+        response = Self.withCapacity(response, reporting, [(name, table.writeCapacity(old: old, new: new))], list: false)
+        if reporting.collections, let metrics = try collectionMetrics(table, key: key), var members = response.objectValue {
+            members.append(JSONMember("ItemCollectionMetrics", metrics))
+            response = .object(members)
+        }
+        return response
     }
 
     func deleteItem(_ r: RequestReader) throws -> JSONValue {
@@ -460,6 +487,7 @@ public final class DynamoDBService: @unchecked Sendable {
         guard let key = try r.item("Key") else {
             throw DynamoDBError.validation("1 validation error detected: Value null at 'key' failed to satisfy constraint: Member must not be null")
         }
+        let reporting = try reporting(r)
         let returns = try returnValues(r, allowed: ["NONE", "ALL_OLD"])
         let onFailure = try oldOnFailure(r)
         let context = try r.expressionContext()
@@ -467,9 +495,8 @@ public final class DynamoDBService: @unchecked Sendable {
         var used: (Set<String>, Set<String>) = ([], [])
         let c = try condition(r, context, &used) ?? legacy.condition
         try checkPlaceholders(context, used)
-        let (old, _) = try validating { try writeOne(name, .delete(key: key, condition: c), oldOnFailure: onFailure) }
-        if returns == "ALL_OLD", let old { return .object([JSONMember("Attributes", itemJSON(old))]) }
-        return .object([])
+        let (old, new) = try validating { try writeOne(name, .delete(key: key, condition: c), oldOnFailure: onFailure) }
+        return try finishedWrite(returns == "ALL_OLD" ? old : nil, table: name, reporting, old: old, new: new, key: key)
     }
 
     func updateItem(_ r: RequestReader) throws -> JSONValue {
@@ -477,6 +504,7 @@ public final class DynamoDBService: @unchecked Sendable {
         guard let key = try r.item("Key") else {
             throw DynamoDBError.validation("1 validation error detected: Value null at 'key' failed to satisfy constraint: Member must not be null")
         }
+        let reporting = try reporting(r)
         let returns = try returnValues(r, allowed: ["NONE", "ALL_OLD", "UPDATED_OLD", "ALL_NEW", "UPDATED_NEW"])
         let onFailure = try oldOnFailure(r)
         let context = try r.expressionContext()
@@ -506,8 +534,7 @@ public final class DynamoDBService: @unchecked Sendable {
         case "UPDATED_NEW": attributes = only(new)
         default: attributes = nil
         }
-        if let attributes { return .object([JSONMember("Attributes", itemJSON(attributes))]) }
-        return .object([])
+        return try finishedWrite(attributes, table: name, reporting, old: old, new: new, key: key)
     }
 
     func getItem(_ r: RequestReader) throws -> JSONValue {
@@ -515,6 +542,8 @@ public final class DynamoDBService: @unchecked Sendable {
         guard let key = try r.item("Key") else {
             throw DynamoDBError.validation("1 validation error detected: Value null at 'key' failed to satisfy constraint: Member must not be null")
         }
+        let reporting = try reporting(r)
+        let consistent = try r.bool("ConsistentRead") ?? false
         let context = try r.expressionContext()
         var projection = try LegacyParameters(r).projection
         if let text = try r.expressionText("ProjectionExpression") {
@@ -522,14 +551,18 @@ public final class DynamoDBService: @unchecked Sendable {
         }
         try checkPlaceholders(context, (projection?.usedNames ?? [], []))
         let table = try reader(name)
-        guard let item = try table.getItem(key) else { return .object([]) }
-        return .object([JSONMember("Item", itemJSON(projection?.apply(to: item) ?? item))])
+        let item = try table.getItem(key)
+        let response = JSONValue.object(item.map { [JSONMember("Item", itemJSON(projection?.apply(to: $0) ?? $0))] } ?? [])
+        // The whole item is read (and counted) whatever the projection keeps.
+        let units = ConsumedUnits(table: ConsumedUnits.readUnits(bytes: item.map { ItemRules.size(of: $0) } ?? 0, consistent: consistent))
+        return Self.withCapacity(response, reporting, [(name, units)], list: false)
     }
 
     func batchWriteItem(_ r: RequestReader) throws -> JSONValue {
         guard let requests = r["RequestItems"]?.objectValue, !requests.isEmpty else {
             throw DynamoDBError.validation("1 validation error detected: Value null at 'requestItems' failed to satisfy constraint: Member must not be null")
         }
+        let reporting = try reporting(r)
         let total = requests.reduce(0) { $0 + ($1.value.arrayValue?.count ?? 0) }
         if total > 25 {
             throw DynamoDBError.validation("Too many items requested for the BatchWriteItem call")
@@ -570,19 +603,36 @@ public final class DynamoDBService: @unchecked Sendable {
         // Every table's writer first, so a table another process holds refuses the whole
         // request before any share is committed; then each share all or nothing.
         for (name, _) in perTable { try handles.ensureWritable(name) }
+        var consumed: [(String, ConsumedUnits)] = []
+        var collections: [JSONMember] = []
         for (name, operations) in perTable {
             let outcomes = try handles.commit(name, atomic: true) { _ in operations }
             for outcome in outcomes { if case let .rejected(error) = outcome { throw error } }
+            guard reporting.capacity != nil || reporting.collections else { continue }
+            let table = try reader(name)
+            var units = ConsumedUnits()
+            var metrics: [JSONValue] = []
+            for outcome in outcomes {
+                guard case let .applied(old, new) = outcome else { continue }
+                units = units + table.writeCapacity(old: old, new: new)
+                if reporting.collections, let key = new ?? old, let m = try collectionMetrics(table, key: key) { metrics.append(m) }
+            }
+            consumed.append((name, units))
+            if !metrics.isEmpty { collections.append(JSONMember(name, .array(metrics))) }
         }
-        return .object([JSONMember("UnprocessedItems", .object([]))])
+        var members = [JSONMember("UnprocessedItems", .object([]))]
+        if reporting.collections { members.append(JSONMember("ItemCollectionMetrics", .object(collections))) }
+        return Self.withCapacity(.object(members), reporting, consumed, list: true)
     }
 
     func batchGetItem(_ r: RequestReader) throws -> JSONValue {
         guard let requests = r["RequestItems"]?.objectValue, !requests.isEmpty else {
             throw DynamoDBError.validation("1 validation error detected: Value null at 'requestItems' failed to satisfy constraint: Member must not be null")
         }
+        let reporting = try reporting(r)
         var total = 0
         var responses: [JSONMember] = []
+        var consumed: [(String, ConsumedUnits)] = []
         for member in requests {
             try TableCatalog.validateName(member.key)
             let e = try RequestReader(member.value, operation: r.operation)
@@ -599,6 +649,8 @@ public final class DynamoDBService: @unchecked Sendable {
             }
             try checkPlaceholders(context, (projection?.usedNames ?? [], []))
             let table = try reader(member.key)
+            let consistent = try e.bool("ConsistentRead") ?? false
+            var units = ConsumedUnits()
             var seen: Set<[UInt8]> = []
             var items: [JSONValue] = []
             for keyJSON in keys {
@@ -607,17 +659,22 @@ public final class DynamoDBService: @unchecked Sendable {
                 let encoded = ByteBuffer(capacity: 64)
                 table.schema.encodeKey(of: key, into: encoded)
                 if !seen.insert(encoded.array).inserted { throw DynamoDBError.validation("Provided list of item keys contains duplicates") }
-                if let item = try table.getItem(key) { items.append(itemJSON(projection?.apply(to: item) ?? item)) }
+                let item = try table.getItem(key)
+                if let item { items.append(itemJSON(projection?.apply(to: item) ?? item)) }
+                units.table += ConsumedUnits.readUnits(bytes: item.map { ItemRules.size(of: $0) } ?? 0, consistent: consistent)
             }
             responses.append(JSONMember(member.key, .array(items)))
+            consumed.append((member.key, units))
         }
-        return .object([JSONMember("Responses", .object(responses)), JSONMember("UnprocessedKeys", .object([]))])
+        return Self.withCapacity(.object([JSONMember("Responses", .object(responses)), JSONMember("UnprocessedKeys", .object([]))]),
+                                 reporting, consumed, list: true)
     }
 
     // MARK: Query and Scan
 
     func read(_ r: RequestReader, query: Bool) throws -> JSONValue {
         let name = try r.tableName()
+        let reporting = try reporting(r)
         let context = try r.expressionContext()
         let legacy = try LegacyParameters(r)
         var request = ReadRequest()
@@ -685,13 +742,25 @@ public final class DynamoDBService: @unchecked Sendable {
                 request.segment = (s, t)
             }
         }
+        let consistent = try r.bool("ConsistentRead") ?? false
         let table = try reader(name)
+        if consistent, let indexName = request.indexName, table.description.index(named: indexName)?.isGlobal == true {
+            throw DynamoDBError.validation("Consistent reads are not supported on global secondary indexes")
+        }
         let page = try validating { try table.read(request) }
         var members: [JSONMember] = []
         if request.select != .count { members.append(JSONMember("Items", .array(page.items.map(itemJSON)))) }
         members.append(JSONMember("Count", .number(String(page.count))))
         members.append(JSONMember("ScannedCount", .number(String(page.scannedCount))))
         if let last = page.lastEvaluatedKey { members.append(JSONMember("LastEvaluatedKey", itemJSON(last))) }
-        return .object(members)
+        // Everything read counts, summed and then rounded to 4 KB units once; an index's
+        // reads are the index's.
+        let read = ConsumedUnits.readUnits(bytes: page.bytesRead, consistent: consistent)
+        var units = ConsumedUnits(table: read)
+        if let indexName = request.indexName, let index = table.description.index(named: indexName) {
+            units = ConsumedUnits()
+            units.indexes[indexName] = (index.isGlobal, read)
+        }
+        return Self.withCapacity(.object(members), reporting, [(name, units)], list: false)
     }
 }

@@ -17,8 +17,8 @@ enum RequestMembers {
         case refused(String)
     }
 
-    static let returnConsumedCapacity = Rule.only(["\"NONE\""])
-    static let returnItemCollectionMetrics = Rule.only(["\"NONE\""])
+    static let returnConsumedCapacity = Rule.implemented
+    static let returnItemCollectionMetrics = Rule.implemented
     /// The legacy (non-expression) members: implemented by translation into expressions
     /// (LegacyParameters, docs/legacy-parameters.md).
     static let legacy = Rule.implemented
@@ -99,6 +99,8 @@ enum RequestMembers {
         "TagResource": ["ResourceArn": .implemented, "Tags": .implemented],
         "UntagResource": ["ResourceArn": .implemented, "TagKeys": .implemented],
         "ListTagsOfResource": ["ResourceArn": .implemented, "NextToken": .implemented],
+        "UpdateTimeToLive": ["TableName": .implemented, "TimeToLiveSpecification": .implemented],
+        "DescribeTimeToLive": ["TableName": .implemented],
         "DescribeEndpoints": [:],
         "DescribeLimits": [:],
     ]
@@ -210,6 +212,10 @@ enum RequestMembers {
     /// The Put, Update, Delete, ConditionCheck or Get inside a transaction's entry.
     static func checkTransactAction(_ body: JSONValue, _ kind: String) throws {
         try checkNested(body, transactActionRules[kind] ?? [:], within: "a transaction's \(kind)")
+    }
+
+    static func checkTimeToLiveSpecification(_ spec: JSONValue) throws {
+        try checkNested(spec, ["Enabled": .implemented, "AttributeName": .implemented], within: "TimeToLiveSpecification")
     }
 
     /// One table's KeysAndAttributes of BatchGetItem.

@@ -18,6 +18,7 @@ let spec = CommandSpec(
         OptionSpec("--port", value: "<n>", help: "Port (default 8000; 0 picks a free one, printed on the ready line)."),
         OptionSpec("--credentials", value: "<file>", help: "AWS credentials file (INI, as ~/.aws/credentials): requests must be SigV4-signed by one of its keys. Default: any request is accepted."),
         OptionSpec("--region", value: "<region>", help: "The region in table ARNs (default AWS_REGION, else AWS_DEFAULT_REGION, else us-east-1)."),
+        OptionSpec("--ttl-interval", value: "<seconds>", help: "Seconds between sweeps that delete items whose time to live has passed (default 60)."),
         OptionSpec("--account-id", value: "<12 digits>", help: "The account in table ARNs (default FERRY_ACCOUNT_ID, else 000000000000)."),
         .data,
     ],
@@ -30,6 +31,14 @@ let spec = CommandSpec(
             "SIGTERM or SIGINT stops it: requests in flight are answered, tables closed, exit status 0.",
             "While it runs it holds every table's writer: ferry-load and ferry-table writes are refused naming it; reads (scan, ferry-export, ferry-backup) work beside it."]
 )
+
+func ttlInterval(_ args: ParsedArguments) throws -> Double {
+    guard let text = args.value("--ttl-interval") else { return 60 }
+    guard let seconds = Double(text), seconds.isFinite, seconds >= 0.05, seconds <= 86_400 else {
+        throw UsageError.invalidValue(option: "--ttl-interval", value: text, expected: "seconds from 0.05 to 86400")
+    }
+    return seconds
+}
 
 CommandLineTool.main(spec) { args in
     let console = Console(tool: spec.name)
@@ -52,7 +61,8 @@ CommandLineTool.main(spec) { args in
         throw UsageError.invalidValue(option: "--account-id", value: account, expected: "12 digits")
     }
     let server = try DynamoDBServer(host: host, port: port, dataFolder: DataFolder.resolve(args), credentials: credentials,
-                                    region: args.value("--region"), account: account, log: { console.warning($0) })
+                                    region: args.value("--region"), account: account, ttlInterval: try ttlInterval(args),
+                                    log: { console.warning($0) })
     let waitFor = stopSignals
     let watcher = Thread {
         var signal: Int32 = 0

@@ -1,4 +1,7 @@
 // ferry-table: DynamoDB tables on the local filesystem, shaped like `aws dynamodb`.
+#if canImport(Glibc)
+import Glibc
+#endif
 import FerryCLI
 import FerryIO
 import FerryTable
@@ -15,8 +18,9 @@ let returnValues = P("--return-values", "ReturnValues", .string, "NONE, ALL_OLD 
 let projection = P("--projection-expression", "ProjectionExpression", .string, "The attributes to return.")
 let key = P("--key", "Key", .attributeMap, "The item's primary key, as typed JSON.")
 let consistentRead = P("--consistent-read", "ConsistentRead", .boolean, "Accepted for compatibility: every read is consistent.")
+let collectionMetrics = P("--return-item-collection-metrics", "ReturnItemCollectionMetrics", .string, "SIZE: the item collection's size, for tables with local indexes.")
 let onFailure = P("--return-values-on-condition-check-failure", "ReturnValuesOnConditionCheckFailure", .string, "ALL_OLD: a failed condition's error carries the item (NONE, the default: it does not).")
-let returnCapacity = P("--return-consumed-capacity", "ReturnConsumedCapacity", .string, "Accepted for compatibility (no capacity is consumed).")
+let returnCapacity = P("--return-consumed-capacity", "ReturnConsumedCapacity", .string, "TOTAL or INDEXES: the capacity units DynamoDB would count (Ferry throttles nothing).")
 let attributeDefinitions = P("--attribute-definitions", "AttributeDefinitions", .list, "AttributeName=a,AttributeType=S|N|B ... (or JSON).")
 let billing = P("--billing-mode", "BillingMode", .string, "PROVISIONED (default) or PAY_PER_REQUEST.")
 let throughput = P("--provisioned-throughput", "ProvisionedThroughput", .structure, "ReadCapacityUnits=n,WriteCapacityUnits=n (stored and described).")
@@ -27,8 +31,8 @@ let select = P("--select", "Select", .string, "ALL_ATTRIBUTES, ALL_PROJECTED_ATT
 let limit = P("--limit", "Limit", .integer, "Items to evaluate in one page (turns automatic paging off, as in the aws CLI).")
 let startKey = P("--exclusive-start-key", "ExclusiveStartKey", .attributeMap, "Continue after this key (a LastEvaluatedKey).")
 let tags = P("--tags", "Tags", .list, "Key=k,Value=v ... (or JSON): at most 50.")
-let streamSpecification = P("--stream-specification", "StreamSpecification", .structure, "StreamEnabled=true,StreamViewType=NEW_IMAGE (stored and described; Ferry records no stream yet).")
-let sseSpecification = P("--sse-specification", "SSESpecification", .structure, "Enabled=true,SSEType=KMS[,KMSMasterKeyId=k] (stored and described; Ferry encrypts nothing itself).")
+let streamSpecification = P("--stream-specification", "StreamSpecification", .structure, "StreamEnabled=true,StreamViewType=NEW_IMAGE (stored and described; Ferry records no stream yet).", booleans: ["StreamEnabled"])
+let sseSpecification = P("--sse-specification", "SSESpecification", .structure, "Enabled=true,SSEType=KMS[,KMSMasterKeyId=k] (stored and described; Ferry encrypts nothing itself).", booleans: ["Enabled"])
 let tableClass = P("--table-class", "TableClass", .string, "STANDARD or STANDARD_INFREQUENT_ACCESS (stored and described).")
 let onDemandThroughput = P("--on-demand-throughput", "OnDemandThroughput", .structure, "MaxReadRequestUnits=n,MaxWriteRequestUnits=n (stored and described).")
 let resourceArn = P("--resource-arn", "ResourceArn", .string, "The table's ARN (DescribeTable's TableArn).")
@@ -78,7 +82,8 @@ func run(_ operation: String, _ request: JSONValue, _ args: ParsedArguments) thr
         throw UsageError.invalidValue(option: "--output", value: output, expected: "json")
     }
     // Reads never create the data folder: a mistyped one is an error, not an empty store.
-    let readOnly: Set<String> = ["DescribeTable", "ListTables", "GetItem", "BatchGetItem", "Query", "Scan", "TransactGetItems", "ListTagsOfResource"]
+    let readOnly: Set<String> = ["DescribeTable", "ListTables", "GetItem", "BatchGetItem", "Query", "Scan", "TransactGetItems", "ListTagsOfResource",
+                                  "DescribeTimeToLive", "DescribeLimits", "DescribeEndpoints"]
     ResourceNames.configure(region: args.value("--region"), account: nil)
     let catalog = try TableCatalog(dataFolder: DataFolder.resolve(args), create: !readOnly.contains(operation))
     if let policy = args.value("--sync") {
@@ -121,16 +126,16 @@ let group = CommandGroup(
                  deletionProtection, streamSpecification, sseSpecification, tableClass, onDemandThroughput]),
         command("delete-table", "DeleteTable", "Delete a table and its data.", [tableName]),
         command("put-item", "PutItem", "Create or replace an item.",
-                [tableName, P("--item", "Item", .attributeMap, "The item, as typed JSON."), condition, names, values, returnValues, returnCapacity, onFailure,
+                [tableName, P("--item", "Item", .attributeMap, "The item, as typed JSON."), condition, names, values, returnValues, returnCapacity, collectionMetrics, onFailure,
                  expected, conditionalOperator],
                 examples: ["ferry-table put-item --table-name Music --item '{\"Artist\":{\"S\":\"No One You Know\"},\"SongTitle\":{\"S\":\"Call Me Today\"}}'"]),
         command("get-item", "GetItem", "Read one item by its key.", [tableName, key, projection, names, consistentRead, returnCapacity, attributesToGet]),
         command("update-item", "UpdateItem", "Change an item's attributes (creating it if absent).",
                 [tableName, key, P("--update-expression", "UpdateExpression", .string, "SET, REMOVE, ADD and DELETE clauses."),
-                 condition, names, values, returnValues, returnCapacity, onFailure, attributeUpdates, expected, conditionalOperator]),
+                 condition, names, values, returnValues, returnCapacity, collectionMetrics, onFailure, attributeUpdates, expected, conditionalOperator]),
         command("delete-item", "DeleteItem", "Delete one item by its key.",
-                [tableName, key, condition, names, values, returnValues, returnCapacity, onFailure, expected, conditionalOperator]),
-        command("batch-write-item", "BatchWriteItem", "Put or delete up to 25 items in one commit.", [requestItems, returnCapacity]),
+                [tableName, key, condition, names, values, returnValues, returnCapacity, collectionMetrics, onFailure, expected, conditionalOperator]),
+        command("batch-write-item", "BatchWriteItem", "Put or delete up to 25 items in one commit.", [requestItems, returnCapacity, collectionMetrics]),
         command("batch-get-item", "BatchGetItem", "Read up to 100 items by key.", [requestItems, returnCapacity]),
         command("query", "Query", "Read the items of one partition key, in sort key order.",
                 [tableName, indexName, P("--key-condition-expression", "KeyConditionExpression", .string, "pk = :v [AND sort condition]."),
@@ -145,7 +150,7 @@ let group = CommandGroup(
         command("transact-write-items", "TransactWriteItems", "Put, update, delete and condition-check up to 100 items in one or more tables, all or nothing.",
                 [P("--transact-items", "TransactItems", .list, "The actions, as JSON: [{\"Put\":{...}}, {\"Update\":{...}}, {\"Delete\":{...}}, {\"ConditionCheck\":{...}}] (file://path works)."),
                  P("--client-request-token", "ClientRequestToken", .string, "Makes a retried request idempotent for 10 minutes."),
-                 returnCapacity, P("--return-item-collection-metrics", "ReturnItemCollectionMetrics", .string, "NONE.")],
+                 returnCapacity, collectionMetrics],
                 examples: ["ferry-table transact-write-items --transact-items file://transfer.json"]),
         command("transact-get-items", "TransactGetItems", "Read up to 100 items from one or more tables as of one moment.",
                 [P("--transact-items", "TransactItems", .list, "The reads, as JSON: [{\"Get\":{\"TableName\":...,\"Key\":{...}}}] (file://path works)."),
@@ -156,6 +161,52 @@ let group = CommandGroup(
                 [resourceArn, P("--tag-keys", "TagKeys", .stringList, "The tag keys to remove.")]),
         command("list-tags-of-resource", "ListTagsOfResource", "List a table's tags.",
                 [resourceArn, P("--next-token", "NextToken", .string, "Accepted (every answer is one page).")]),
+        command("update-time-to-live", "UpdateTimeToLive", "Turn time to live on or off: items whose Number attribute (epoch seconds) has passed are deleted.",
+                [tableName, P("--time-to-live-specification", "TimeToLiveSpecification", .structure, "Enabled=true,AttributeName=expiresAt.", booleans: ["Enabled"])],
+                examples: ["ferry-table update-time-to-live --table-name Sessions --time-to-live-specification Enabled=true,AttributeName=expiresAt"]),
+        command("describe-time-to-live", "DescribeTimeToLive", "Say whether time to live is on, and on which attribute.", [tableName]),
+        .init(CommandSpec(name: "ferry-table sweep-ttl", summary: "Delete the items whose time to live has passed, now (Ferry's own command, for cron when no ferry-serve runs).",
+                          usage: "ferry-table sweep-ttl [--table-name <name>] [--data <dir>]",
+                          options: [OptionSpec("--table-name", value: "<name>", help: "This table only (default: every table with time to live on)."), .data],
+                          notes: ["Prints one line per table: deleted and scanned item counts. ferry-serve sweeps by itself (--ttl-interval)."])) { args in
+            let catalog = try TableCatalog(dataFolder: DataFolder.resolve(args), create: false)
+            let service = DynamoDBService(catalog: catalog, program: "ferry-table sweep-ttl")
+            do {
+                for result in try service.sweepExpiredItems(args.value("--table-name").map { [$0] }) {
+                    try Console.writeStdout("table '\(result.table)': \(result.deleted) expired items deleted (\(result.scanned) scanned)\n")
+                }
+                return .ok
+            } catch let error as DynamoDBError {
+                Console(tool: "ferry-table").error("An error occurred (\(error.kind.rawValue)) when calling the sweep-ttl operation: \(error.message)")
+                return .failure
+            } catch let error as TableLock.LockError {
+                Console(tool: "ferry-table").error("\(error)")
+                return .failure
+            }
+        },
+        command("describe-limits", "DescribeLimits", "DynamoDB's default capacity quotas (Ferry enforces none of them).", []),
+        command("describe-endpoints", "DescribeEndpoints", "Where requests go: here, the data folder (ferry-serve answers its own address).", []),
+        .init(CommandSpec(name: "ferry-table wait", summary: "Wait until a table exists (table-exists) or is gone (table-not-exists), as aws dynamodb wait does.",
+                          usage: "ferry-table wait table-exists|table-not-exists --table-name <name> [--delay <s>] [--max-attempts <n>] [--data <dir>]",
+                          options: [OptionSpec("--table-name", value: "<name>", help: "The table."),
+                                    OptionSpec("--delay", value: "<seconds>", help: "Seconds between checks (the aws CLI's 20)."),
+                                    OptionSpec("--max-attempts", value: "<n>", help: "Checks before giving up (the aws CLI's 25)."), .data],
+                          notes: ["Exits 0 once the table is ACTIVE (or gone); 1 with the aws CLI's message after the last attempt."])) { args in
+            guard args.positionals.count == 1, let waiter = ["table-exists": "TableExists", "table-not-exists": "TableNotExists"][args.positionals[0]] else {
+                throw UsageError.other("ferry-table wait needs one waiter: table-exists or table-not-exists")
+            }
+            let name = try args.required("--table-name")
+            let delay = try args.int("--delay", default: 20, range: 0...3600)
+            let attempts = try args.int("--max-attempts", default: 25, range: 1...10_000)
+            for attempt in 1...attempts {
+                // A fresh catalog each time: another process creates or deletes the table.
+                let exists = (try? TableCatalog(dataFolder: DataFolder.resolve(args), create: false).description(of: name)) != nil
+                if exists == (waiter == "TableExists") { return .ok }
+                if attempt < attempts { sleep(UInt32(delay)) }
+            }
+            Console(tool: "ferry-table").error("Waiter \(waiter) failed: Max attempts exceeded")
+            return .failure
+        },
         .init(CommandSpec(name: "ferry-table verify", summary: "Check every checksum of a table's files (Ferry's own command).",
                           usage: "ferry-table verify --table-name <name> [--data <dir>]",
                           options: [OptionSpec("--table-name", value: "<name>", help: "The table."), .data])) { args in

@@ -112,8 +112,8 @@ final class HeldServiceTests: XCTestCase {
         refused("DescribeTable", #"{"TableName":"Ctr","Bogus":1}"#,
                 "Unknown request member Bogus for DescribeTable (Ferry refuses members DynamoDB's API does not define)")
         refused("CreateTable", #"{"TableName":"D","WarmThroughput":{"ReadUnitsPerSecond":100}}"#, "Ferry does not implement WarmThroughput in CreateTable")
-        refused("GetItem", #"{"TableName":"Ctr","Key":{"k":{"S":"a"}},"ReturnConsumedCapacity":"TOTAL"}"#,
-                #"Ferry does not implement ReturnConsumedCapacity "TOTAL" in GetItem; it accepts only "NONE""#)
+        refused("GetItem", #"{"TableName":"Ctr","Key":{"k":{"S":"a"}},"ReturnConsumedCapacity":"ALL"}"#,
+                "1 validation error detected: Value 'ALL' at 'returnConsumedCapacity' failed to satisfy constraint: Member must satisfy enum value set: [INDEXES, TOTAL, NONE]")
     }
 
     func testHostileTableDefinitionsAndNestedMembersAreRefusedNotObeyedOrFatal() throws {

@@ -216,7 +216,7 @@ extension ToolTestCase {
     /// Runs `script` between start_server and stop_server (which must exit 0: SIGTERM
     /// stops the server cleanly), with the caller's clients on PATH.
     @discardableResult
-    func withServer(_ script: String, options: String = "", expect status: Int32 = 0,
+    func withServer(_ script: String, options: String = "", expect status: Int32 = 0, env: [String: String] = [:],
                     file: StaticString = #filePath, line: UInt = #line) throws -> TestSupport.Result {
         try sh("""
         set -e
@@ -224,7 +224,7 @@ extension ToolTestCase {
         start_server \(options)
         \(script)
         stop_server
-        """, expect: status, env: callerEnvironment(workspace), file: file, line: line)
+        """, expect: status, env: callerEnvironment(workspace).merging(env) { $1 }, file: file, line: line)
     }
 }
 
