@@ -116,6 +116,9 @@ struct Evaluator {
             guard let x = try value(a, item), let y = try value(b, item) else { return false }
             switch (x, y) {
             case let (.s(s), .s(part)): return part.isEmpty || Self.containsBytes(Array(s.utf8), Array(part.utf8))
+            // Binary is searched for a subsequence too: DynamoDB does so, though its guide
+            // names only strings, sets and lists (legacy CONTAINS documents it).
+            case let (.b(s), .b(part)): return part.isEmpty || Self.containsBytes(s, part)
             case let (.ss(set), .s(member)): return set.contains { AttributeValue.s($0) == .s(member) }
             case let (.ns(set), .n(member)): return set.contains(member)
             case let (.bs(set), .b(member)): return set.contains(member)

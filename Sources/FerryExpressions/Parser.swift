@@ -43,7 +43,7 @@ struct Parser {
         self.kind = kind
         self.context = context
         source = Array(expression.utf8)
-        if context.mode == .strict && source.count > Self.maxExpressionBytes {
+        if context.mode == .strict && context.limitsLength && source.count > Self.maxExpressionBytes {
             throw ExpressionError.invalid(kind, "Expression size has exceeded the maximum allowed size; expression size: \(source.count)")
         }
         tokens = try Lexer.tokens(expression, kind: kind, etl: context.mode == .etl)

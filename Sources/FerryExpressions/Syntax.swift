@@ -76,6 +76,10 @@ public struct ExpressionContext: Sendable {
     public var names: [String: String]
     public var values: [String: AttributeValue]
     public var mode: Mode
+    /// DynamoDB's 4096-byte limit on expression text, for text a caller wrote. Text Ferry
+    /// generates (from the legacy members, docs/legacy-parameters.md) is not held to it,
+    /// as DynamoDB does not limit those members so.
+    public var limitsLength = true
 
     public init(names: [String: String] = [:], values: [String: AttributeValue] = [:], mode: Mode = .strict) {
         self.names = names

@@ -61,7 +61,9 @@ extension Table {
             throw DynamoDBError.validation("Cannot specify the ProjectionExpression when choosing to get only the Count")
         }
         if select == .specific && request.projection == nil {
-            throw DynamoDBError.validation("SPECIFIC_ATTRIBUTES requires a ProjectionExpression")
+            // DynamoDB's words (its Query adds the prefix of its member checks).
+            throw DynamoDBError.validation((request.keyCondition != nil ? "1 validation error detected: " : "")
+                                           + "Must specify the AttributesToGet or ProjectionExpression when choosing to get SPECIFIC_ATTRIBUTES")
         }
         if let index, index.isGlobal, select == .allAttributes, index.projection.kind != .all {
             throw DynamoDBError.invalidParameter("Select type ALL_ATTRIBUTES is not supported for global secondary index \(index.name) because its projection type is not ALL")

@@ -479,8 +479,9 @@ public final class DynamoDBService: @unchecked Sendable {
         let returns = try returnValues(r, allowed: ["NONE", "ALL_OLD"])
         let onFailure = try oldOnFailure(r)
         let context = try r.expressionContext()
+        let legacy = try LegacyParameters(r)
         var used: (Set<String>, Set<String>) = ([], [])
-        let c = try condition(r, context, &used)
+        let c = try condition(r, context, &used) ?? legacy.condition
         try checkPlaceholders(context, used)
         let (old, new) = try validating { try writeOne(name, .put(item, condition: c), oldOnFailure: onFailure) }
         return try finishedWrite(returns == "ALL_OLD" ? old : nil, table: name, reporting, old: old, new: new, key: item)
@@ -508,8 +509,9 @@ public final class DynamoDBService: @unchecked Sendable {
         let returns = try returnValues(r, allowed: ["NONE", "ALL_OLD"])
         let onFailure = try oldOnFailure(r)
         let context = try r.expressionContext()
+        let legacy = try LegacyParameters(r)
         var used: (Set<String>, Set<String>) = ([], [])
-        let c = try condition(r, context, &used)
+        let c = try condition(r, context, &used) ?? legacy.condition
         try checkPlaceholders(context, used)
         let (old, new) = try validating { try writeOne(name, .delete(key: key, condition: c), oldOnFailure: onFailure) }
         return try finishedWrite(returns == "ALL_OLD" ? old : nil, table: name, reporting, old: old, new: new, key: key)
@@ -524,17 +526,18 @@ public final class DynamoDBService: @unchecked Sendable {
         let returns = try returnValues(r, allowed: ["NONE", "ALL_OLD", "UPDATED_OLD", "ALL_NEW", "UPDATED_NEW"])
         let onFailure = try oldOnFailure(r)
         let context = try r.expressionContext()
+        let legacy = try LegacyParameters(r)
         var used: (Set<String>, Set<String>) = ([], [])
-        var update: UpdateExpression? = nil
+        var update: UpdateExpression? = legacy.update
         if let text = try r.expressionText("UpdateExpression") {
             let u = try validating { try UpdateExpression(text, context: context) }
             used.0.formUnion(u.usedNames)
             used.1.formUnion(u.usedValues)
             update = u
         }
-        let c = try condition(r, context, &used)
+        let c = try condition(r, context, &used) ?? legacy.condition
         try checkPlaceholders(context, used)
-        let (old, new) = try validating { try writeOne(name, .update(key: key, update: update, condition: c), oldOnFailure: onFailure) }
+        let (old, new) = try legacy.reportingTypeMismatch { try validating { try writeOne(name, .update(key: key, update: update, condition: c), oldOnFailure: onFailure) } }
         func only(_ item: Item?) -> Item? {
             guard let item, let update else { return nil }
             var out = Item()
@@ -560,7 +563,7 @@ public final class DynamoDBService: @unchecked Sendable {
         let reporting = try reporting(r)
         let consistent = try r.bool("ConsistentRead") ?? false
         let context = try r.expressionContext()
-        var projection: ProjectionExpression? = nil
+        var projection = try LegacyParameters(r).projection
         if let text = try r.expressionText("ProjectionExpression") {
             projection = try validating { try ProjectionExpression(text, context: context) }
         }
@@ -658,7 +661,7 @@ public final class DynamoDBService: @unchecked Sendable {
             total += keys.count
             if total > 100 { throw DynamoDBError.validation("Too many items requested for the BatchGetItem call") }
             let context = try e.expressionContext()
-            var projection: ProjectionExpression? = nil
+            var projection = try LegacyParameters(e, batchTable: member.key).projection
             if let text = try e.string("ProjectionExpression") {
                 projection = try validating { try ProjectionExpression(text, context: context) }
             }
@@ -691,17 +694,22 @@ public final class DynamoDBService: @unchecked Sendable {
         let name = try r.tableName()
         let reporting = try reporting(r)
         let context = try r.expressionContext()
+        let legacy = try LegacyParameters(r)
         var request = ReadRequest()
         var used: (Set<String>, Set<String>) = ([], [])
         request.indexName = try r.string("IndexName")
         if query {
-            guard let text = try r.expressionText("KeyConditionExpression") else {
-                throw DynamoDBError.validation("Either the KeyConditions or KeyConditionExpression parameter must be specified in the request.")
+            if let k = try legacy.keyCondition(keys: { try legacyKeys(name, index: request.indexName) }) {
+                request.keyCondition = k
+            } else {
+                guard let text = try r.expressionText("KeyConditionExpression") else {
+                    throw DynamoDBError.validation("Either the KeyConditions or KeyConditionExpression parameter must be specified in the request.")
+                }
+                let k = try validating { try KeyConditionExpression(text, context: context) }
+                used.0.formUnion(k.usedNames)
+                used.1.formUnion(k.usedValues)
+                request.keyCondition = k
             }
-            let k = try validating { try KeyConditionExpression(text, context: context) }
-            used.0.formUnion(k.usedNames)
-            used.1.formUnion(k.usedValues)
-            request.keyCondition = k
             request.forward = try r.bool("ScanIndexForward") ?? true
         }
         if let text = try r.expressionText("FilterExpression") {
@@ -710,11 +718,13 @@ public final class DynamoDBService: @unchecked Sendable {
             used.1.formUnion(f.usedValues)
             request.filter = f
         }
+        if request.filter == nil { request.filter = try legacy.filter(query: query, keys: { try legacyKeys(name, index: request.indexName) }) }
         if let text = try r.expressionText("ProjectionExpression") {
             let p = try validating { try ProjectionExpression(text, context: context) }
             used.0.formUnion(p.usedNames)
             request.projection = p
         }
+        if request.projection == nil { request.projection = legacy.projection }
         try checkPlaceholders(context, used)
         if let selectText = try r.string("Select") {
             guard let s = ReadRequest.Select(rawValue: selectText) else {

@@ -3,8 +3,8 @@ import FerryValues
 
 /// Which request members each operation takes (DynamoDB API 2012-08-10, as botocore's
 /// model lists them) and which of them Ferry implements. A member Ferry does not
-/// implement is refused by name rather than ignored, since ignoring `Expected` or
-/// `ScanFilter` would write or return what the caller ruled out (docs/ferry-serve.md,
+/// implement is refused by name rather than ignored, since ignoring a condition or a
+/// filter would write or return what the caller ruled out (docs/ferry-serve.md,
 /// "Request members").
 enum RequestMembers {
     /// How Ferry treats a member it knows.
@@ -19,9 +19,9 @@ enum RequestMembers {
 
     static let returnConsumedCapacity = Rule.implemented
     static let returnItemCollectionMetrics = Rule.implemented
-    static let legacyCondition = Rule.refused("use ConditionExpression")
-    static let legacyProjection = Rule.refused("use ProjectionExpression")
-    static let conditionalOperator = Rule.refused("use ConditionExpression or FilterExpression with AND and OR")
+    /// The legacy (non-expression) members: implemented by translation into expressions
+    /// (LegacyParameters, docs/legacy-parameters.md).
+    static let legacy = Rule.implemented
     static let notLocal = Rule.refused("")
 
     static let rules: [String: [String: Rule]] = [
@@ -47,26 +47,26 @@ enum RequestMembers {
         "PutItem": [
             "TableName": .implemented, "Item": .implemented, "ReturnValues": .implemented,
             "ConditionExpression": .implemented, "ExpressionAttributeNames": .implemented, "ExpressionAttributeValues": .implemented,
-            "Expected": legacyCondition, "ConditionalOperator": conditionalOperator,
+            "Expected": legacy, "ConditionalOperator": legacy,
             "ReturnConsumedCapacity": returnConsumedCapacity, "ReturnItemCollectionMetrics": returnItemCollectionMetrics,
             "ReturnValuesOnConditionCheckFailure": .implemented,
         ],
         "GetItem": [
             "TableName": .implemented, "Key": .implemented, "ProjectionExpression": .implemented,
             "ExpressionAttributeNames": .implemented, "ConsistentRead": .implemented,
-            "AttributesToGet": legacyProjection, "ReturnConsumedCapacity": returnConsumedCapacity,
+            "AttributesToGet": legacy, "ReturnConsumedCapacity": returnConsumedCapacity,
         ],
         "UpdateItem": [
             "TableName": .implemented, "Key": .implemented, "ReturnValues": .implemented, "UpdateExpression": .implemented,
             "ConditionExpression": .implemented, "ExpressionAttributeNames": .implemented, "ExpressionAttributeValues": .implemented,
-            "AttributeUpdates": .refused("use UpdateExpression"), "Expected": legacyCondition, "ConditionalOperator": conditionalOperator,
+            "AttributeUpdates": legacy, "Expected": legacy, "ConditionalOperator": legacy,
             "ReturnConsumedCapacity": returnConsumedCapacity, "ReturnItemCollectionMetrics": returnItemCollectionMetrics,
             "ReturnValuesOnConditionCheckFailure": .implemented,
         ],
         "DeleteItem": [
             "TableName": .implemented, "Key": .implemented, "ReturnValues": .implemented,
             "ConditionExpression": .implemented, "ExpressionAttributeNames": .implemented, "ExpressionAttributeValues": .implemented,
-            "Expected": legacyCondition, "ConditionalOperator": conditionalOperator,
+            "Expected": legacy, "ConditionalOperator": legacy,
             "ReturnConsumedCapacity": returnConsumedCapacity, "ReturnItemCollectionMetrics": returnItemCollectionMetrics,
             "ReturnValuesOnConditionCheckFailure": .implemented,
         ],
@@ -80,8 +80,7 @@ enum RequestMembers {
             "ConsistentRead": .implemented, "ScanIndexForward": .implemented, "ExclusiveStartKey": .implemented,
             "ProjectionExpression": .implemented, "FilterExpression": .implemented, "KeyConditionExpression": .implemented,
             "ExpressionAttributeNames": .implemented, "ExpressionAttributeValues": .implemented,
-            "AttributesToGet": legacyProjection, "KeyConditions": .refused("use KeyConditionExpression"),
-            "QueryFilter": .refused("use FilterExpression"), "ConditionalOperator": conditionalOperator,
+            "AttributesToGet": legacy, "KeyConditions": legacy, "QueryFilter": legacy, "ConditionalOperator": legacy,
             "ReturnConsumedCapacity": returnConsumedCapacity,
         ],
         "Scan": [
@@ -89,8 +88,8 @@ enum RequestMembers {
             "ExclusiveStartKey": .implemented, "TotalSegments": .implemented, "Segment": .implemented,
             "ProjectionExpression": .implemented, "FilterExpression": .implemented, "ExpressionAttributeNames": .implemented,
             "ExpressionAttributeValues": .implemented, "ConsistentRead": .implemented,
-            "AttributesToGet": legacyProjection, "ScanFilter": .refused("use FilterExpression"),
-            "ConditionalOperator": conditionalOperator, "ReturnConsumedCapacity": returnConsumedCapacity,
+            "AttributesToGet": legacy, "ScanFilter": legacy, "ConditionalOperator": legacy,
+            "ReturnConsumedCapacity": returnConsumedCapacity,
         ],
         "TransactWriteItems": [
             "TransactItems": .implemented, "ClientRequestToken": .implemented,
@@ -117,8 +116,10 @@ enum RequestMembers {
     }
 
     /// Legacy (non-expression) members beside expression members: DynamoDB's own refusal,
-    /// with both lists in its fixed order.
-    static let legacyMembers = ["AttributesToGet", "AttributeUpdates", "ScanFilter", "QueryFilter", "ConditionalOperator", "Expected", "KeyConditions"]
+    /// with both lists in its fixed order (Expected before ConditionalOperator, as
+    /// DynamoDB answers: "{Expected, ConditionalOperator}", "{AttributeUpdates, Expected,
+    /// ConditionalOperator}").
+    static let legacyMembers = ["AttributesToGet", "AttributeUpdates", "Expected", "ScanFilter", "QueryFilter", "ConditionalOperator", "KeyConditions"]
     static let expressionMembers = ["ProjectionExpression", "UpdateExpression", "FilterExpression", "ConditionExpression", "KeyConditionExpression"]
 
     static func checkExpressionMixing(_ operation: String, _ members: [JSONMember]) throws {
@@ -160,7 +161,7 @@ enum RequestMembers {
         }
     }
 
-    private static func checkNested(_ object: JSONValue, _ rules: [String: Rule], within: String) throws {
+    static func checkNested(_ object: JSONValue, _ rules: [String: Rule], within: String) throws {
         guard let members = object.objectValue else { return }
         try checkMembers(members, rules, within: within)
     }
@@ -222,7 +223,7 @@ enum RequestMembers {
         if let members = entry.objectValue { try checkExpressionMixing("BatchGetItem", members) }
         try checkNested(entry, [
             "Keys": .implemented, "ProjectionExpression": .implemented, "ExpressionAttributeNames": .implemented,
-            "ConsistentRead": .implemented, "AttributesToGet": legacyProjection,
+            "ConsistentRead": .implemented, "AttributesToGet": legacy,
         ], within: "BatchGetItem's RequestItems.\(table)")
     }
 }

@@ -37,6 +37,14 @@ let tableClass = P("--table-class", "TableClass", .string, "STANDARD or STANDARD
 let onDemandThroughput = P("--on-demand-throughput", "OnDemandThroughput", .structure, "MaxReadRequestUnits=n,MaxWriteRequestUnits=n (stored and described).")
 let resourceArn = P("--resource-arn", "ResourceArn", .string, "The table's ARN (DescribeTable's TableArn).")
 let requestItems = P("--request-items", "RequestItems", .attributeMap, "The batch, as JSON (file://path works).")
+// The legacy (non-expression) members, on the commands where the aws CLI has them (docs/legacy-parameters.md).
+let attributesToGet = P("--attributes-to-get", "AttributesToGet", .stringList, "Legacy: the attributes to return (use --projection-expression).")
+let expected = P("--expected", "Expected", .attributeMap, "Legacy: conditions on the current item, as JSON (use --condition-expression).")
+let conditionalOperator = P("--conditional-operator", "ConditionalOperator", .string, "Legacy: AND (the default) or OR, joining --expected or the filter's conditions.")
+let keyConditions = P("--key-conditions", "KeyConditions", .attributeMap, "Legacy: the key conditions, as JSON (use --key-condition-expression).")
+let queryFilter = P("--query-filter", "QueryFilter", .attributeMap, "Legacy: conditions on non-key attributes, as JSON (use --filter-expression).")
+let scanFilter = P("--scan-filter", "ScanFilter", .attributeMap, "Legacy: conditions on attributes, as JSON (use --filter-expression).")
+let attributeUpdates = P("--attribute-updates", "AttributeUpdates", .attributeMap, "Legacy: PUT, ADD and DELETE actions, as JSON (use --update-expression).")
 
 /// Options every subcommand takes besides its parameters.
 let common: [OptionSpec] = [
@@ -118,25 +126,27 @@ let group = CommandGroup(
                  deletionProtection, streamSpecification, sseSpecification, tableClass, onDemandThroughput]),
         command("delete-table", "DeleteTable", "Delete a table and its data.", [tableName]),
         command("put-item", "PutItem", "Create or replace an item.",
-                [tableName, P("--item", "Item", .attributeMap, "The item, as typed JSON."), condition, names, values, returnValues, returnCapacity, collectionMetrics, onFailure],
+                [tableName, P("--item", "Item", .attributeMap, "The item, as typed JSON."), condition, names, values, returnValues, returnCapacity, collectionMetrics, onFailure,
+                 expected, conditionalOperator],
                 examples: ["ferry-table put-item --table-name Music --item '{\"Artist\":{\"S\":\"No One You Know\"},\"SongTitle\":{\"S\":\"Call Me Today\"}}'"]),
-        command("get-item", "GetItem", "Read one item by its key.", [tableName, key, projection, names, consistentRead, returnCapacity]),
+        command("get-item", "GetItem", "Read one item by its key.", [tableName, key, projection, names, consistentRead, returnCapacity, attributesToGet]),
         command("update-item", "UpdateItem", "Change an item's attributes (creating it if absent).",
                 [tableName, key, P("--update-expression", "UpdateExpression", .string, "SET, REMOVE, ADD and DELETE clauses."),
-                 condition, names, values, returnValues, returnCapacity, collectionMetrics, onFailure]),
-        command("delete-item", "DeleteItem", "Delete one item by its key.", [tableName, key, condition, names, values, returnValues, returnCapacity, collectionMetrics, onFailure]),
+                 condition, names, values, returnValues, returnCapacity, collectionMetrics, onFailure, attributeUpdates, expected, conditionalOperator]),
+        command("delete-item", "DeleteItem", "Delete one item by its key.",
+                [tableName, key, condition, names, values, returnValues, returnCapacity, collectionMetrics, onFailure, expected, conditionalOperator]),
         command("batch-write-item", "BatchWriteItem", "Put or delete up to 25 items in one commit.", [requestItems, returnCapacity, collectionMetrics]),
         command("batch-get-item", "BatchGetItem", "Read up to 100 items by key.", [requestItems, returnCapacity]),
         command("query", "Query", "Read the items of one partition key, in sort key order.",
                 [tableName, indexName, P("--key-condition-expression", "KeyConditionExpression", .string, "pk = :v [AND sort condition]."),
                  filter, projection, names, values, select, limit,
                  P("--scan-index-forward", "ScanIndexForward", .boolean, "Ascending sort key order (the default); --no-scan-index-forward for descending."),
-                 startKey, consistentRead, returnCapacity], extra: paging),
+                 startKey, consistentRead, returnCapacity, attributesToGet, keyConditions, queryFilter, conditionalOperator], extra: paging),
         command("scan", "Scan", "Read every item of a table or index.",
                 [tableName, indexName, filter, projection, names, values, select, limit, startKey,
                  P("--segment", "Segment", .integer, "This reader's segment (0-based) of a parallel scan."),
                  P("--total-segments", "TotalSegments", .integer, "How many segments the parallel scan has."),
-                 consistentRead, returnCapacity], extra: paging),
+                 consistentRead, returnCapacity, attributesToGet, scanFilter, conditionalOperator], extra: paging),
         command("transact-write-items", "TransactWriteItems", "Put, update, delete and condition-check up to 100 items in one or more tables, all or nothing.",
                 [P("--transact-items", "TransactItems", .list, "The actions, as JSON: [{\"Put\":{...}}, {\"Update\":{...}}, {\"Delete\":{...}}, {\"ConditionCheck\":{...}}] (file://path works)."),
                  P("--client-request-token", "ClientRequestToken", .string, "Makes a retried request idempotent for 10 minutes."),
