@@ -56,4 +56,38 @@ final class ServeTableOptionTests: ToolTestCase {
         """, r.stderr)
         XCTAssertTrue(r.stderr.contains("ferry-table: error: An error occurred (ResourceNotFoundException) when calling the sweep-ttl operation: Requested resource not found: Table: Nope not found"), r.stderr)
     }
+
+    func testBoto3KeyConditionsMultiAttributeKeysAndLimits() throws {
+        let r = try withServer("timeout 120 python3 fixtures/serve/keys-and-limits.py")
+        XCTAssertEqual(r.stdout, """
+        key schema [('cup', 'HASH'), ('tier', 'HASH'), ('stage', 'RANGE'), ('game', 'RANGE')]
+        multi ['m1', 'm2']
+        value first ['m0', 'm1', 'm2']
+        skip ValidationException Query key condition not supported: RANGE key attribute game needs an equality condition on stage before it
+        five hash ValidationException One or more parameter values were invalid: The KeySchema exceeds the maximum allowed number of HASH key attributes
+        filter on key ValidationException Filter Expression can only contain non-primary key attributes: Primary key attribute: id
+        long name ValidationException One or more parameter values were invalid: An attribute name is 65536 bytes, over DynamoDB's limit of 65535
+        ghost False
+        255 1
+        deleted DELETING 1
+
+        """, r.stderr)
+    }
+
+    func testFerryTableMultiAttributeKeysAndKeyConditionOrders() throws {
+        let r = try sh("""
+        ferry-table create-table --table-name Matches --billing-mode PAY_PER_REQUEST \
+            --attribute-definitions AttributeName=id,AttributeType=S AttributeName=cup,AttributeType=S AttributeName=tier,AttributeType=S AttributeName=game,AttributeType=N \
+            --key-schema AttributeName=id,KeyType=HASH \
+            --global-secondary-indexes '[{"IndexName":"byMatch","Projection":{"ProjectionType":"KEYS_ONLY"},"KeySchema":[{"AttributeName":"cup","KeyType":"HASH"},{"AttributeName":"tier","KeyType":"HASH"},{"AttributeName":"game","KeyType":"RANGE"}]}]' > /dev/null
+        for g in 3 1 2; do ferry-table put-item --table-name Matches --item "$(printf '{"id":{"S":"m%s"},"cup":{"S":"w"},"tier":{"S":"eu"},"game":{"N":"%s"}}' $g $g)"; done
+        ferry-table query --table-name Matches --index-name byMatch --key-condition-expression ':t = tier AND game <= :g AND cup = :c' \
+            --expression-attribute-values '{":c":{"S":"w"},":t":{"S":"eu"},":g":{"N":"2"}}' --projection-expression id | grep -o '"m[0-9]"' | tr '\n' ' '; echo
+        ferry-table query --table-name Matches --key-condition-expression 'id = :i' --filter-expression 'id > :i' --expression-attribute-values '{":i":{"S":"m1"}}'
+        ferry-table update-item --table-name Matches --key '{"id":{"S":"ghost"}}' --update-expression 'REMOVE tier'
+        ferry-table scan --table-name Matches --select COUNT | grep '"Count"'
+        """, expect: nil)
+        XCTAssertEqual(r.stdout, "\"m1\" \"m2\" \n    \"Count\": 3,\n", r.stderr)
+        XCTAssertTrue(r.stderr.contains("An error occurred (ValidationException) when calling the Query operation: Filter Expression can only contain non-primary key attributes: Primary key attribute: id"), r.stderr)
+    }
 }
