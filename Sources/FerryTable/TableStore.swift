@@ -72,6 +72,8 @@ public final class TableStore: @unchecked Sendable {
     /// Makes `changes` durable as one commit (all or nothing), then visible, and adds
     /// `delta` to the table's counts. Changes to one key apply in order.
     public func commit(_ changes: [Change], delta: StoreStats = StoreStats()) throws { try engine.commit(changes, delta: delta) }
+    /// Refuses every later commit in this process (until the table is reopened).
+    public func stopWrites(_ reason: Error) { engine.stopWrites(reason) }
     /// Makes every commit so far durable (for the `batch` policy).
     public func sync() throws { try engine.sync() }
     /// Flushes the memtable to a run now and waits until it is written.
@@ -267,6 +269,15 @@ final class StoreEngine: @unchecked Sendable {
     private func syncLog() throws {
         try log.sync()
         unsyncedBytes = 0
+    }
+
+    /// Refuses every later commit in this process, for `reason` (a transaction across
+    /// tables that could not finish: its other tables must take no write before the
+    /// recovery of its intent at the next open).
+    public func stopWrites(_ reason: Error) {
+        writing.lock()
+        defer { writing.unlock() }
+        if writeFailure == nil { writeFailure = reason }
     }
 
     /// Makes every commit so far durable (for the `batch` policy).

@@ -49,6 +49,17 @@ public enum TableTransaction {
         case repeated
     }
 
+    /// Why a table stopped taking writes after a transaction could not finish.
+    public enum TransactionError: Error, CustomStringConvertible {
+        case unfinished(id: String, cause: String)
+        public var description: String {
+            switch self {
+            case let .unfinished(id, cause):
+                return "transaction \(id) could not finish (\(cause)); its tables take no writes until they are reopened, which completes it"
+            }
+        }
+    }
+
     static func tokenName(_ id: String) -> String { "transaction-token/" + id }
     static let tokenPrefix = "transaction-token/"
 
@@ -112,14 +123,17 @@ public enum TableTransaction {
         }
         let intent = TransactionLog.Intent(id: id, pid: getpid(), shares: logShares)
         try log.withLock(exclusive: true) {
-            try log.write(intent)
             do {
+                try log.write(intent)
                 for (i, share) in shares.enumerated() {
                     try share.table.commitLocked(changes: logShares[i].changes, delta: logShares[i].delta)
                 }
             } catch {
-                // The intent stays: the next open of these tables applies what is missing.
-                log.abandon(intent)
+                // The intent may be on disk (a failed directory sync after the rename, a
+                // share's failed commit): then its shares are applied at the next open,
+                // from the items as they are now. So none of its tables may take another
+                // write in this process; every one stops, and the next open recovers.
+                for share in shares { share.table.store?.stopWrites(TransactionError.unfinished(id: id, cause: "\(error)")) }
                 throw error
             }
             // Every share is in: the transaction is done whatever the unlink says (an

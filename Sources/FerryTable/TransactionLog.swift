@@ -1,7 +1,6 @@
 #if canImport(Glibc)
 import Glibc
 #endif
-import Synchronization
 import FerryIO
 import FerryValues
 
@@ -53,10 +52,6 @@ public final class TransactionLog: @unchecked Sendable {
     /// The metadata record a share commits in its table: present means applied.
     public static func markerName(_ id: String) -> String { "transaction/" + id }
 
-    /// Transactions of this process between writing their intent and removing it; the
-    /// others whose owner is this process failed part way and are recovered.
-    private static let inProgress = Mutex<Set<String>>([])
-
     public static func newID() -> String {
         var g = SystemRandomNumberGenerator()
         return (0..<2).map { _ in
@@ -73,31 +68,20 @@ public final class TransactionLog: @unchecked Sendable {
         return try Directory.open(path, followLinks: true)
     }
 
-    /// Writes `intent` durably (synced, renamed into place, directory synced) and marks
-    /// it in progress in this process.
+    /// Writes `intent` durably (synced, renamed into place, directory synced). The
+    /// caller holds the exclusive lock until the intent is removed.
     func write(_ intent: Intent) throws {
         guard let dir = try folder(create: true) else { throw IOError.noDataFolder(path: path) }
         let bytes = TransactionIntentFormat.encode(intent)
-        Self.inProgress.withLock { _ = $0.insert(intent.id) }
-        do {
-            try dir.writeAtomically(intent.fileName) { sink in try bytes.withUnsafeBytes { try sink.write($0) } }
-        } catch {
-            Self.inProgress.withLock { _ = $0.remove(intent.id) }
-            throw error
-        }
+        try dir.writeAtomically(intent.fileName) { sink in try bytes.withUnsafeBytes { try sink.write($0) } }
     }
 
     /// Removes a finished intent (every share applied). Not synced: an intent that
-    /// comes back after a crash finds every marker and is removed again.
+    /// comes back after a crash finds every marker and is removed again; its markers
+    /// stay until a later cross-table transaction on the table, whose intent's write
+    /// syncs the directory (and so this removal) before it deletes them.
     func remove(_ intent: Intent) throws {
-        defer { Self.inProgress.withLock { _ = $0.remove(intent.id) } }
         _ = try folder(create: false)?.removeFile(intent.fileName)
-    }
-
-    /// This process gives up on an intent it could not finish (a share's commit
-    /// failed): recovery in this process may now apply what is missing.
-    func abandon(_ intent: Intent) {
-        Self.inProgress.withLock { _ = $0.remove(intent.id) }
     }
 
     /// The ids of every intent on disk, finished or not (their markers must stay).
@@ -110,23 +94,22 @@ public final class TransactionLog: @unchecked Sendable {
         return out
     }
 
-    /// Intents a recovery may finish: their owner is gone, or is this process and no
-    /// longer working on them. A file that cannot be read throws, naming it.
+    /// Every intent on disk, for a recovery holding the exclusive lock: each owner holds
+    /// that lock from writing its intent to removing it (and the kernel drops it when
+    /// the owner dies), so under it no intent is in progress, whatever its pid says.
+    /// A file that cannot be read, or whose name does not match its content, throws.
     func recoverable() throws -> [Intent] {
         guard let dir = try folder(create: false) else { return [] }
         var out: [Intent] = []
         for entry in try dir.entries() where entry.kind == .file && entry.name.hasSuffix(".txn") {
-            let parts = entry.name.dropLast(4).split(separator: "-")
-            guard parts.count == 2, let pid = Int32(parts[1]) else { continue }
-            let id = String(parts[0])
-            if pid == getpid() {
-                if Self.inProgress.withLock({ $0.contains(id) }) { continue }
-            } else if kill(pid, 0) == 0 || errno != ESRCH {
-                continue
-            }
             guard let source = try dir.openForReading(entry.name) else { continue }
             let bytes = try source.readAll(limit: TransactionIntentFormat.maxFileBytes)
-            out.append(try TransactionIntentFormat.decode(bytes, path: dir.child(entry.name)))
+            let intent = try TransactionIntentFormat.decode(bytes, path: dir.child(entry.name))
+            guard intent.fileName == entry.name else {
+                throw WALError.corrupt(path: dir.child(entry.name), offset: 12,
+                                       reason: "the file is named for another transaction than the one it holds (\(intent.fileName))")
+            }
+            out.append(intent)
         }
         return out.sorted { $0.id < $1.id }
     }

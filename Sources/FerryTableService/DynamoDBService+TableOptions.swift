@@ -31,10 +31,12 @@ extension DynamoDBService {
 
     static func checkTag(key: String, value: String) throws {
         if key.hasPrefix("aws:") { throw DynamoDBError.validation("Tag Key cannot be prefixed with aws:, Key: \(key)") }
-        guard (1...128).contains(key.count), tagCharactersAllowed(key) else {
+        // Lengths as DynamoDB counts them (UTF-16 code units, Java's), not graphemes: one
+        // grapheme can be megabytes.
+        guard (1...128).contains(key.utf16.count), tagCharactersAllowed(key) else {
             throw DynamoDBError.validation("The Tag Key provided is invalid, Key: \(key)")
         }
-        guard value.count <= 256, tagCharactersAllowed(value) else {
+        guard value.utf16.count <= 256, tagCharactersAllowed(value) else {
             throw DynamoDBError.validation("The Tag Value provided is invalid, Value: \(value)")
         }
     }

@@ -67,29 +67,40 @@ extension DynamoDBService {
     /// on the item being expired still. Thread-safe in held mode (item requests go on).
     public func sweepExpiredItems(_ tables: [String]? = nil) throws -> [SweepResult] {
         try tableChanges.shared {
-            var results: [SweepResult] = []
+            var results: [SweepResult?] = []
             for name in try tables ?? catalog.names() {
-                let table = try reader(name)
-                guard let ttl = table.description.timeToLive else {
-                    if tables != nil { results.append(SweepResult(table: name, scanned: 0, deleted: 0)) }
+                do {
+                    results.append(try sweep(name, named: tables != nil))
+                } catch let e as DynamoDBError where e.kind == .resourceInUse && tables == nil {
+                    // Another process holds it: that one sweeps it (or a later sweep does).
+                    continue
+                } catch is TableLock.LockError where tables == nil {
                     continue
                 }
-                let now = WallClock.now()
-                let (scanned, keys) = try table.expiredKeys(now: now)
-                var deleted = 0
-                let condition = try TimeToLiveRule.stillExpired(attribute: ttl.attributeName, now: now)
-                var start = 0
-                while start < keys.count {
-                    let chunk = keys[start..<min(start + 1000, keys.count)]
-                    start += chunk.count
-                    let outcomes = try handles.commit(name, atomic: false) { writer in
-                        chunk.map { key in Result { try writer.prepare(.delete(key: key, condition: condition)) } }
-                    }
-                    for case let .applied(old?, _) in outcomes where old[ttl.attributeName] != nil { deleted += 1 }
-                }
-                results.append(SweepResult(table: name, scanned: scanned, deleted: deleted))
             }
-            return results
+            return results.compactMap { $0 }
         }
+    }
+
+    /// One table's sweep; nil for a table without time to live that was not named.
+    private func sweep(_ name: String, named: Bool) throws -> SweepResult? {
+        let table = try reader(name)
+        guard let ttl = table.description.timeToLive else {
+            return named ? SweepResult(table: name, scanned: 0, deleted: 0) : nil
+        }
+        let now = WallClock.now()
+        let (scanned, keys) = try table.expiredKeys(now: now)
+        var deleted = 0
+        let condition = try TimeToLiveRule.stillExpired(attribute: ttl.attributeName, now: now)
+        var start = 0
+        while start < keys.count {
+            let chunk = keys[start..<min(start + 1000, keys.count)]
+            start += chunk.count
+            let outcomes = try handles.commit(name, atomic: false) { writer in
+                chunk.map { key in Result { try writer.prepare(.delete(key: key, condition: condition)) } }
+            }
+            for case let .applied(old?, _) in outcomes where old[ttl.attributeName] != nil { deleted += 1 }
+        }
+        return SweepResult(table: name, scanned: scanned, deleted: deleted)
     }
 }

@@ -23,7 +23,7 @@ extension DynamoDBService {
         let entries = try transactItems(r)
         var token: TableTransaction.Token? = nil
         if let text = try r.string("ClientRequestToken") {
-            let length = text.count
+            let length = text.utf16.count
             guard (1...36).contains(length) else {
                 throw DynamoDBError.validation("1 validation error detected: Value '\(text)' at 'clientRequestToken' failed to satisfy constraint: Member must have length \(length < 1 ? "greater than or equal to 1" : "less than or equal to 36")")
             }

@@ -12,7 +12,7 @@ import FerryServe
 let spec = CommandSpec(
     name: "ferry-serve",
     summary: "Serve the data folder's tables over DynamoDB's HTTP API (boto3, the aws CLI and SDKs use it as a local DynamoDB).",
-    usage: "ferry-serve [--host <addr>] [--port <n>] [--credentials <file>] [--region <r>] [--account-id <n>] [--data <dir>]",
+    usage: "ferry-serve [--host <addr>] [--port <n>] [--credentials <file>] [--region <r>] [--account-id <n>] [--ttl-interval <s>] [--data <dir>]",
     options: [
         OptionSpec("--host", value: "<addr>", help: "Address to listen on (default 127.0.0.1: this machine only; 0.0.0.0 for every interface)."),
         OptionSpec("--port", value: "<n>", help: "Port (default 8000; 0 picks a free one, printed on the ready line)."),

@@ -63,6 +63,10 @@ final class TableOptionTests: XCTestCase {
                 "Requested resource not found: ResourceArn: arn:aws:dynamodb:us-east-1:000000000000:table/Nope not found")
         refused("ListTagsOfResource", #"{"ResourceArn":"Music"}"#, .validation, "Invalid TableArn: Invalid ResourceArn provided as input Music")
         refused("ListTagsOfResource", #"{"ResourceArn":"\#(arn)/index/byX"}"#, .validation, "Invalid TableArn: Invalid ResourceArn provided as input \(arn)/index/byX")
+        // Lengths in UTF-16 units, as DynamoDB counts them: one grapheme of 201 units is too long.
+        let grapheme = "a" + String(repeating: "\u{0903}", count: 200)
+        refused("TagResource", #"{"ResourceArn":"\#(arn)","Tags":[{"Key":"\#(grapheme)","Value":"v"}]}"#, .validation,
+                "The Tag Key provided is invalid, Key: \(grapheme)")
         XCTAssertEqual(try tags().components(separatedBy: "Key").count - 1, 2)
     }
 

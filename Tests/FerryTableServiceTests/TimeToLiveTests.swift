@@ -80,4 +80,17 @@ final class TimeToLiveTests: XCTestCase {
         setenv("FERRY_TEST_NOW", String(now + 11), 1)
         XCTAssertEqual(try service.sweepExpiredItems(["Sessions"]), [.init(table: "Sessions", scanned: 5, deleted: 2)])
     }
+
+    /// A table another process holds is left to it; the sweep goes on with the others.
+    func testASweepSkipsATableHeldElsewhereAndSweepsTheRest() throws {
+        for name in ["Aaa", "Bbb"] {
+            try call("CreateTable", #"{"TableName":"\#(name)","AttributeDefinitions":[{"AttributeName":"id","AttributeType":"S"}],"KeySchema":[{"AttributeName":"id","KeyType":"HASH"}],"BillingMode":"PAY_PER_REQUEST"}"#)
+            try call("UpdateTimeToLive", #"{"TableName":"\#(name)","TimeToLiveSpecification":{"Enabled":true,"AttributeName":"expires"}}"#)
+            try call("PutItem", #"{"TableName":"\#(name)","Item":{"id":{"S":"old"},"expires":{"N":"\#(now - 1)"}}}"#)
+        }
+        let server = DynamoDBService(catalog: service.catalog, program: "ferry-serve at http://127.0.0.1:1", access: .held)
+        defer { _ = server.close() }
+        _ = try server.call("DescribeTable", try JSONValue.parse(#"{"TableName":"Aaa"}"#))   // holds Aaa's writer
+        XCTAssertEqual(try service.sweepExpiredItems(), [.init(table: "Bbb", scanned: 1, deleted: 1)])
+    }
 }
