@@ -93,11 +93,19 @@ func run(_ operation: String, _ request: JSONValue, _ args: ParsedArguments) thr
         catalog.syncPolicy = p
     }
     let service = DynamoDBService(catalog: catalog, program: "ferry-table")
-    do {
+    return try reportingErrors(operation) {
         let pageSize = try args.value("--page-size").map { _ in try args.int("--page-size", default: 0, range: 1...Int.max) }
         let response = try AWSCLIOutput.call(service, operation, request, paginate: !args.flag("--no-paginate"), pageSize: pageSize)
         try Console.writeStdout(AWSCLIOutput.text(response))
         return .ok
+    }
+}
+
+/// Runs `body`, printing DynamoDB's errors as the aws CLI does and a held table's lock
+/// as who holds it; both exit 1. Other errors (usage, I/O) go to the caller.
+func reportingErrors(_ operation: String, _ body: () throws -> ExitCode) throws -> ExitCode {
+    do {
+        return try body()
     } catch let error as DynamoDBError {
         Console(tool: "ferry-table").error("An error occurred (\(error.kind.rawValue)) when calling the \(operation) operation: \(error.message)")
         return .failure
@@ -171,17 +179,11 @@ let group = CommandGroup(
                           notes: ["Prints one line per table: deleted and scanned item counts. ferry-serve sweeps by itself (--ttl-interval)."])) { args in
             let catalog = try TableCatalog(dataFolder: DataFolder.resolve(args), create: false)
             let service = DynamoDBService(catalog: catalog, program: "ferry-table sweep-ttl")
-            do {
+            return try reportingErrors("sweep-ttl") {
                 for result in try service.sweepExpiredItems(args.value("--table-name").map { [$0] }) {
                     try Console.writeStdout("table '\(result.table)': \(result.deleted) expired items deleted (\(result.scanned) scanned)\n")
                 }
                 return .ok
-            } catch let error as DynamoDBError {
-                Console(tool: "ferry-table").error("An error occurred (\(error.kind.rawValue)) when calling the sweep-ttl operation: \(error.message)")
-                return .failure
-            } catch let error as TableLock.LockError {
-                Console(tool: "ferry-table").error("\(error)")
-                return .failure
             }
         },
         command("describe-limits", "DescribeLimits", "DynamoDB's default capacity quotas (Ferry enforces none of them).", []),
@@ -212,13 +214,9 @@ let group = CommandGroup(
                           options: [OptionSpec("--table-name", value: "<name>", help: "The table."), .data])) { args in
             let name = try args.required("--table-name")
             let catalog = try TableCatalog(dataFolder: DataFolder.resolve(args), create: false)
-            do {
-                let report = try catalog.verify(name)
-                try Console.writeStdout(report + "\n")
+            return try reportingErrors("verify") {
+                try Console.writeStdout(try catalog.verify(name) + "\n")
                 return .ok
-            } catch let error as DynamoDBError {
-                Console(tool: "ferry-table").error("An error occurred (\(error.kind.rawValue)) when calling the verify operation: \(error.message)")
-                return .failure
             }
         },
     ],

@@ -8,8 +8,8 @@ import XCTest
 /// ferry-serve.md, "Consumed capacity"): 4 KB read units, halved for eventual reads;
 /// 1 KB write units on the larger of the item before and after; index writes; doubled
 /// in transactions; DynamoDB's response shapes.
-final class ConsumedCapacityTests: XCTestCase {
-    private var service: DynamoDBService!
+final class ConsumedCapacityTests: XCTestCase, ServiceTestCase {
+    var service: DynamoDBService!
 
     override func setUpWithError() throws {
         service = DynamoDBService(catalog: try TableCatalog(dataFolder: try TestSupport.temporaryFolder().path), program: "ferry-table")
@@ -23,10 +23,6 @@ final class ConsumedCapacityTests: XCTestCase {
         try call("CreateTable", #"{"TableName":"Plain","AttributeDefinitions":[{"AttributeName":"k","AttributeType":"S"}],"KeySchema":[{"AttributeName":"k","KeyType":"HASH"}],"BillingMode":"PAY_PER_REQUEST"}"#)
     }
 
-    @discardableResult
-    private func call(_ operation: String, _ json: String) throws -> JSONValue {
-        try service.call(operation, try JSONValue.parse(json))
-    }
 
     private func consumed(_ operation: String, _ json: String) throws -> String {
         try call(operation, json)["ConsumedCapacity"]?.jsonText ?? "absent"

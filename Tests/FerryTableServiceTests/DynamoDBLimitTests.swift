@@ -7,23 +7,14 @@ import XCTest
 /// DynamoDB's limits and the exactness fixes of issue order 3, each as a user met it:
 /// long table names, long attribute names, key conditions in DynamoDB's other orders,
 /// filters on keys, a batch with a bad index key, backfills of items an index cannot hold.
-final class DynamoDBLimitTests: XCTestCase {
-    private var service: DynamoDBService!
+final class DynamoDBLimitTests: XCTestCase, ServiceTestCase {
+    var service: DynamoDBService!
 
     override func setUpWithError() throws {
         service = DynamoDBService(catalog: try TableCatalog(dataFolder: try TestSupport.temporaryFolder().path), program: "ferry-table")
     }
 
-    @discardableResult
-    private func call(_ operation: String, _ json: String) throws -> JSONValue {
-        try service.call(operation, try JSONValue.parse(json))
-    }
 
-    private func refused(_ operation: String, _ json: String, _ message: String, file: StaticString = #filePath, line: UInt = #line) {
-        XCTAssertThrowsError(try call(operation, json), file: file, line: line) { error in
-            XCTAssertEqual((error as? DynamoDBError)?.message, message, file: file, line: line)
-        }
-    }
 
     private func create(_ name: String, sort: Bool = false, extra: String = "") throws {
         let definitions = #"{"AttributeName":"p","AttributeType":"S"}"# + (sort ? #",{"AttributeName":"c","AttributeType":"S"}"# : "")

@@ -6,9 +6,9 @@ import XCTest
 
 /// The service as ferry-serve runs it (`TableAccess.held`): many threads, one long-lived
 /// writer per table, group commit; and the request-member rules both modes share.
-final class HeldServiceTests: XCTestCase {
+final class HeldServiceTests: XCTestCase, ServiceTestCase {
     private var folder: String!
-    private var service: DynamoDBService!
+    var service: DynamoDBService!
 
     override func setUpWithError() throws {
         folder = try TestSupport.temporaryFolder().path
@@ -21,16 +21,7 @@ final class HeldServiceTests: XCTestCase {
 
     override func tearDown() { _ = service?.close() }
 
-    @discardableResult
-    private func call(_ operation: String, _ json: String) throws -> JSONValue {
-        try service.call(operation, try JSONValue.parse(json))
-    }
 
-    private func refused(_ operation: String, _ json: String, _ message: String, file: StaticString = #filePath, line: UInt = #line) {
-        XCTAssertThrowsError(try call(operation, json), file: file, line: line) { error in
-            XCTAssertEqual((error as? DynamoDBError)?.message, message, file: file, line: line)
-        }
-    }
 
     func testConcurrentUpdatesShareCommitsAndLoseNothing() throws {
         let threads = 8, updates = 300, keys = 10

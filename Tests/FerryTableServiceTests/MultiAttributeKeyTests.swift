@@ -7,9 +7,9 @@ import XCTest
 /// Multi-attribute GSI keys (DynamoDB, November 2025): up to four HASH and four RANGE
 /// attributes; queries give every partition attribute and a left-to-right prefix of the
 /// sort attributes (docs/ferry-serve.md, "Multi-attribute keys").
-final class MultiAttributeKeyTests: XCTestCase {
+final class MultiAttributeKeyTests: XCTestCase, ServiceTestCase {
     private var folder: String!
-    private var service: DynamoDBService!
+    var service: DynamoDBService!
 
     private static let index = """
     {"IndexName":"byMatch","KeySchema":[{"AttributeName":"tournament","KeyType":"HASH"},{"AttributeName":"tier","KeyType":"HASH"},
@@ -25,16 +25,7 @@ final class MultiAttributeKeyTests: XCTestCase {
         service = DynamoDBService(catalog: try TableCatalog(dataFolder: folder), program: "ferry-table")
     }
 
-    @discardableResult
-    private func call(_ operation: String, _ json: String) throws -> JSONValue {
-        try service.call(operation, try JSONValue.parse(json))
-    }
 
-    private func refused(_ operation: String, _ json: String, _ message: String, file: StaticString = #filePath, line: UInt = #line) {
-        XCTAssertThrowsError(try call(operation, json), file: file, line: line) { error in
-            XCTAssertEqual((error as? DynamoDBError)?.message, message, file: file, line: line)
-        }
-    }
 
     private func createMatches(withIndex: Bool = true) throws {
         try call("CreateTable", """

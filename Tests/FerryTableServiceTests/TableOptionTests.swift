@@ -7,9 +7,9 @@ import XCTest
 /// Tags, ARNs and the table options people pass (streams, encryption, table class,
 /// on-demand limits, deletion protection): accepted, stored, described and checked with
 /// DynamoDB's messages (docs/ferry-serve.md, "Table options").
-final class TableOptionTests: XCTestCase {
+final class TableOptionTests: XCTestCase, ServiceTestCase {
     private var folder: String!
-    private var service: DynamoDBService!
+    var service: DynamoDBService!
     private let arn = "arn:aws:dynamodb:us-east-1:000000000000:table/Music"
 
     override func setUpWithError() throws {
@@ -18,18 +18,7 @@ final class TableOptionTests: XCTestCase {
         service = DynamoDBService(catalog: try TableCatalog(dataFolder: folder), program: "ferry-table")
     }
 
-    @discardableResult
-    private func call(_ operation: String, _ json: String) throws -> JSONValue {
-        try service.call(operation, try JSONValue.parse(json))
-    }
 
-    private func refused(_ operation: String, _ json: String, _ kind: DynamoDBError.Kind = .validation, _ message: String,
-                         file: StaticString = #filePath, line: UInt = #line) {
-        XCTAssertThrowsError(try call(operation, json), file: file, line: line) { error in
-            XCTAssertEqual((error as? DynamoDBError)?.kind, kind, file: file, line: line)
-            XCTAssertEqual((error as? DynamoDBError)?.message, message, file: file, line: line)
-        }
-    }
 
     private func create(_ extra: String = "") throws -> JSONValue {
         try call("CreateTable", #"{"TableName":"Music","AttributeDefinitions":[{"AttributeName":"a","AttributeType":"S"}],"KeySchema":[{"AttributeName":"a","KeyType":"HASH"}],"BillingMode":"PAY_PER_REQUEST"\#(extra)}"#)

@@ -6,8 +6,8 @@ import XCTest
 
 /// Time to live (docs/ferry-serve.md, "Time to live"): DynamoDB's UpdateTimeToLive and
 /// DescribeTimeToLive, and the sweep that deletes expired items under a test clock.
-final class TimeToLiveTests: XCTestCase {
-    private var service: DynamoDBService!
+final class TimeToLiveTests: XCTestCase, ServiceTestCase {
+    var service: DynamoDBService!
     private let now = 1_800_000_000
 
     override func setUpWithError() throws {
@@ -22,16 +22,7 @@ final class TimeToLiveTests: XCTestCase {
 
     override func tearDown() { unsetenv("FERRY_TEST_NOW") }
 
-    @discardableResult
-    private func call(_ operation: String, _ json: String) throws -> JSONValue {
-        try service.call(operation, try JSONValue.parse(json))
-    }
 
-    private func refused(_ operation: String, _ json: String, _ message: String, file: StaticString = #filePath, line: UInt = #line) {
-        XCTAssertThrowsError(try call(operation, json), file: file, line: line) { error in
-            XCTAssertEqual((error as? DynamoDBError)?.message, message, file: file, line: line)
-        }
-    }
 
     private func enable(_ attribute: String = "expires", _ enabled: Bool = true) throws -> String {
         try call("UpdateTimeToLive", #"{"TableName":"Sessions","TimeToLiveSpecification":{"Enabled":\#(enabled),"AttributeName":"\#(attribute)"}}"#).jsonText

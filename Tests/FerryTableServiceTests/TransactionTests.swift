@@ -8,9 +8,9 @@ import XCTest
 /// command line runs them (`.perRequest`) and as ferry-serve does (`.held`), with
 /// DynamoDB's answers: cancellation reasons in action order, its validation texts, the
 /// idempotency token; and the intent's recovery when a process dies part way.
-final class TransactionTests: XCTestCase {
+final class TransactionTests: XCTestCase, ServiceTestCase {
     private var folder: String!
-    private var service: DynamoDBService!
+    var service: DynamoDBService!
 
     override func setUpWithError() throws {
         folder = try TestSupport.temporaryFolder().path
@@ -29,17 +29,10 @@ final class TransactionTests: XCTestCase {
     override func tearDown() { _ = service?.close() }
 
     @discardableResult
-    private func call(_ operation: String, _ json: String, on service: DynamoDBService? = nil) throws -> JSONValue {
-        try (service ?? self.service).call(operation, try JSONValue.parse(json))
+    private func call(_ operation: String, _ json: String, on other: DynamoDBService) throws -> JSONValue {
+        try other.call(operation, try JSONValue.parse(json))
     }
 
-    private func refused(_ operation: String, _ json: String, _ kind: DynamoDBError.Kind = .validation, _ message: String,
-                         file: StaticString = #filePath, line: UInt = #line) {
-        XCTAssertThrowsError(try call(operation, json), file: file, line: line) { error in
-            XCTAssertEqual((error as? DynamoDBError)?.kind, kind, file: file, line: line)
-            XCTAssertEqual((error as? DynamoDBError)?.message, message, file: file, line: line)
-        }
-    }
 
     /// The CancellationReasons of a refused transaction, as JSON text.
     private func reasons(_ json: String, file: StaticString = #filePath, line: UInt = #line) -> (message: String, reasons: String) {

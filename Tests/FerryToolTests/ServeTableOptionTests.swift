@@ -90,4 +90,18 @@ final class ServeTableOptionTests: ToolTestCase {
         XCTAssertEqual(r.stdout, "\"m1\" \"m2\" \n    \"Count\": 3,\n", r.stderr)
         XCTAssertTrue(r.stderr.contains("An error occurred (ValidationException) when calling the Query operation: Filter Expression can only contain non-primary key attributes: Primary key attribute: id"), r.stderr)
     }
+
+    func testBadNewOptionsAreUsageErrorsNamingTheValue() throws {
+        let account = try sh("ferry-serve --port 0 --account-id 12", expect: 2)
+        XCTAssertTrue(account.stderr.hasPrefix("ferry-serve: error: invalid value '12' for '--account-id': expected 12 digits\nUSAGE: ferry-serve "), account.stderr)
+        let interval = try sh("ferry-serve --port 0 --ttl-interval 0", expect: 2)
+        XCTAssertTrue(interval.stderr.hasPrefix("ferry-serve: error: invalid value '0' for '--ttl-interval': expected seconds from 0.05 to 86400\nUSAGE: ferry-serve "), interval.stderr)
+        XCTAssertEqual(account.stdout + interval.stdout, "")
+        let waiter = try sh("ferry-table wait table-gone --table-name Music", expect: 2)
+        XCTAssertTrue(waiter.stderr.hasPrefix("ferry-table: error: ferry-table wait needs one waiter: table-exists or table-not-exists\nUSAGE: ferry-table wait "), waiter.stderr)
+        try sh("ferry-table create-table --table-name Music --attribute-definitions AttributeName=a,AttributeType=S --key-schema AttributeName=a,KeyType=HASH --billing-mode PAY_PER_REQUEST > /dev/null")
+        try sh("ferry-table wait table-exists --table-name Music")
+        let gone = try sh("ferry-table wait table-not-exists --table-name Music --delay 0 --max-attempts 2", expect: 1)
+        XCTAssertEqual(gone.stderr, "ferry-table: error: Waiter TableNotExists failed: Max attempts exceeded\n")
+    }
 }
