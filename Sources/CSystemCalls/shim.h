@@ -18,3 +18,17 @@ static inline int ferry_renameat2(int olddirfd, const char *oldpath, int newdirf
     return -1;
 #endif
 }
+
+// From linux/fs.h. DO NOT CHANGE: kernel ABI.
+#define FERRY_SYNC_FILE_RANGE_WRITE 2
+
+/// sync_file_range(2) with SYNC_FILE_RANGE_WRITE: starts writeback of the file's dirty
+/// pages without waiting, so a later fsync has little left to write. A hint only.
+static inline int ferry_start_writeback(int fd) {
+#ifdef SYS_sync_file_range
+    return (int)syscall(SYS_sync_file_range, fd, (long long)0, (long long)0, FERRY_SYNC_FILE_RANGE_WRITE);
+#else
+    errno = ENOSYS;
+    return -1;
+#endif
+}

@@ -59,6 +59,10 @@ public final class FileSink: ByteSink {
         if failure != 0 { throw IOError.writeFailed(path: name, errno: failure) }
     }
 
+    /// Starts writing what was written so far to disk without waiting, so the final
+    /// `sync` of a large file waits for little (a hint; see `Syscall.startWriteback`).
+    public func startWriteback() { Syscall.startWriteback(descriptor) }
+
     /// fsync(2): the bytes written so far survive a crash once this returns.
     public func sync() throws {
         let failure = Syscall.fsync(descriptor)

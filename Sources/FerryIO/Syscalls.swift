@@ -78,6 +78,12 @@ public enum Syscall {
         Glibc.close(fd) == 0 ? 0 : errno
     }
 
+    /// Starts writeback of `fd`'s dirty pages and returns at once (sync_file_range's
+    /// WRITE): not a durability point, so not a fault point either; errors are ignored.
+    public static func startWriteback(_ fd: Int32) {
+        _ = ferry_start_writeback(fd)
+    }
+
     public static func fsync(_ fd: Int32) -> Int32 {
         let injected = FaultInjection.check("fsync", descriptor: fd)
         if injected != 0 { return injected }

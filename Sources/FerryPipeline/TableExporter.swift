@@ -56,7 +56,7 @@ public final class TableExporter: @unchecked Sendable {   // immutable after ini
                 try out.recordEnded()
                 return
             }
-            var item = try stored.withUnsafeBytes { try decoder.decodeItem($0) }
+            var item = try decoder.decodeItem(stored)
             if let filter = options.filter, try !filter.evaluate(item) { return }
             if let projection = options.projection { item = projection.apply(to: item) }
             switch options.format {
@@ -79,7 +79,7 @@ public final class TableExporter: @unchecked Sendable {   // immutable after ini
         var names: Set<String> = []
         let decoder = ItemDecoder(spelling: .typed)
         try table.forEachStored(indexName: options.indexName, in: snapshot) { stored in
-            var item = try stored.withUnsafeBytes { try decoder.decodeItem($0) }
+            var item = try decoder.decodeItem(stored)
             if let filter = options.filter, try !filter.evaluate(item) { return }
             if let projection = options.projection { item = projection.apply(to: item) }
             for name in item.names { names.insert(name) }

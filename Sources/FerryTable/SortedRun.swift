@@ -31,8 +31,8 @@ public final class SortedRunWriter {
     /// Set from the start when the key count is known (flush, compaction), so a merge of
     /// millions of keys holds 10 bits a key instead of 8 bytes.
     private var bloomBits: [UInt8]?
-    private var lastKey: [UInt8]? = nil
-    private var blockLastKey: [UInt8] = []
+    /// The last key added (the block's last key when a block is cut).
+    private var lastKey: [UInt8] = []
     public private(set) var count = 0
 
     /// `expectedKeys`: an upper bound of the keys to come, if known; the bloom filter is
@@ -48,18 +48,28 @@ public final class SortedRunWriter {
     }
 
     public func add(_ entry: RunEntry) throws {
-        if let lastKey, KeyOrder.compare(lastKey, entry.key) >= 0 {
+        try entry.key.withUnsafeBytes { key in
+            if let value = entry.value {
+                try value.withUnsafeBytes { try add(key: key, value: $0) }
+            } else {
+                try add(key: key, value: nil)
+            }
+        }
+    }
+
+    /// Adds one entry from bytes (nil value: a tombstone); keys strictly increasing.
+    public func add(key: UnsafeRawBufferPointer, value: UnsafeRawBufferPointer?) throws {
+        if count > 0, lastKey.withUnsafeBytes({ KeyOrder.compare($0, key) >= 0 }) {
             throw SortedRunError.outOfOrder(path: folder.child(name))
         }
-        SortedRunFormat.appendVarint(entry.key.count, to: block)
-        SortedRunFormat.appendVarint(entry.value?.count ?? 0, to: block)
-        block.append(entry.value == nil ? SortedRunFormat.tombstone : SortedRunFormat.put)
-        block.append(entry.key)
-        if let value = entry.value { block.append(value) }
-        let hash = entry.key.withUnsafeBytes { SortedRunFormat.bloomHash($0) }
+        SortedRunFormat.appendVarint(key.count, to: block)
+        SortedRunFormat.appendVarint(value?.count ?? 0, to: block)
+        block.append(value == nil ? SortedRunFormat.tombstone : SortedRunFormat.put)
+        block.append(key)
+        if let value { block.append(value) }
+        let hash = SortedRunFormat.bloomHash(key)
         if bloomBits != nil { BloomFilter.insert(hash, into: &bloomBits!) } else { hashes.append(hash) }
-        lastKey = entry.key
-        blockLastKey = entry.key
+        lastKey.replaceSubrange(lastKey.startIndex..., with: key)
         count += 1
         if block.count >= SortedRunFormat.blockTarget { try cutBlock() }
     }
@@ -72,8 +82,8 @@ public final class SortedRunWriter {
         body.append(block.bytes)
         withUnsafeBytes(of: crc.value.littleEndian) { body.append($0) }
         // Index entry: last key of the block, its offset and length (without the CRC).
-        SortedRunFormat.appendVarint(blockLastKey.count, to: index)
-        index.append(blockLastKey)
+        SortedRunFormat.appendVarint(lastKey.count, to: index)
+        index.append(lastKey)
         SortedRunFormat.appendVarint(offset, to: index)
         SortedRunFormat.appendVarint(block.count, to: index)
         block.removeAll()
@@ -82,8 +92,12 @@ public final class SortedRunWriter {
 
     private func drain() throws {
         try file.sink.write(body.bytes)
+        let before = written
         written += body.count
         body.removeAll()
+        // Writeback starts every 4 MiB, so the run's final fsync finds little left to
+        // write (it would otherwise wait for the whole file at once).
+        if written >> 22 != before >> 22 { file.sink.startWriteback() }
     }
 
     private func appendChecksummed(_ bytes: UnsafeRawBufferPointer) {
@@ -278,6 +292,26 @@ public final class SortedRun: @unchecked Sendable {
         }
     }
 
+    /// Reads block `i` and its CRC into the start of `out` (at least its length + 4
+    /// bytes), checksum checked: one pread, no allocation.
+    func readBlock(_ i: Int, into out: UnsafeMutableRawBufferPointer) throws {
+        let (offset, length) = (blocks[i].offset, blocks[i].length)
+        precondition(out.count >= length + 4)
+        var done = 0
+        while done < length + 4 {
+            let n = pread(fd, out.baseAddress! + done, length + 4 - done, off_t(offset + done))
+            if n < 0 && errno == EINTR { continue }
+            guard n > 0 else { throw n < 0 ? IOError.readFailed(path: path, errno: errno) : SortedRunError.incomplete(path: path, reason: "ends early") }
+            done += n
+        }
+        var crc = CRC32()
+        crc.update(UnsafeRawBufferPointer(rebasing: out[0..<length]))
+        let stored = UnsafeRawBufferPointer(out).loadUnaligned(fromByteOffset: length, as: UInt32.self).littleEndian
+        guard crc.value == stored else {
+            throw SortedRunError.corrupt(path: path, offset: offset, reason: "checksum mismatch")
+        }
+    }
+
     /// Walks the entries of a block's bytes: (key, value or nil for a tombstone) as
     /// ranges into `raw`. Stops when `body` returns false.
     func walk(block i: Int, _ raw: UnsafeRawBufferPointer,
@@ -360,20 +394,54 @@ public final class SortedRun: @unchecked Sendable {
     }
 }
 
-/// Walks one run in key order, forward or backward, one decoded block at a time.
+/// Walks one run in key order, forward or backward, one block at a time. The block's
+/// bytes are read into a buffer the cursor owns (reused from block to block) and its
+/// entries indexed in place: `key` and `value` point into it until the next move, so a
+/// scan allocates nothing per entry. Not thread-safe.
 final class RunCursor {
     let run: SortedRun
     let forward: Bool
     private var block = -1
-    private var entries: [RunEntry] = []
+    /// Entry ranges inside `buffer`: key start and length, value start and length (-1: tombstone).
+    private struct Slot { var key: Int32; var keyCount: Int32; var value: Int32; var valueCount: Int32 }
+    private var slots: [Slot] = []
     private var index = 0
+    private var buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: SortedRunFormat.blockTarget * 2, alignment: 16)
 
     init(run: SortedRun, forward: Bool) {
         self.run = run
         self.forward = forward
     }
 
-    var current: RunEntry? { index >= 0 && index < entries.count ? entries[index] : nil }
+    deinit { buffer.deallocate() }
+
+    private var hasCurrent: Bool { index >= 0 && index < slots.count }
+
+    /// The key under the cursor (valid until the cursor moves), nil at the end.
+    var key: UnsafeRawBufferPointer? {
+        guard hasCurrent else { return nil }
+        let slot = slots[index]
+        return UnsafeRawBufferPointer(rebasing: buffer[Int(slot.key)..<Int(slot.key + slot.keyCount)])
+    }
+
+    /// The value under the cursor, nil for a tombstone (or at the end).
+    var value: UnsafeRawBufferPointer? {
+        guard hasCurrent else { return nil }
+        let slot = slots[index]
+        guard slot.valueCount >= 0 else { return nil }
+        return UnsafeRawBufferPointer(rebasing: buffer[Int(slot.value)..<Int(slot.value + slot.valueCount)])
+    }
+
+    /// The entry under the cursor as arrays (tests, `SortedRun.scan`).
+    var current: RunEntry? {
+        guard let key else { return nil }
+        return RunEntry(key: Array(key), value: value.map { Array($0) })
+    }
+
+    private func keyBefore(_ target: [UInt8]) -> Bool {
+        guard let key else { return false }
+        return target.withUnsafeBytes { KeyOrder.compare(key, $0) < 0 }
+    }
 
     /// Forward: to the first entry >= key. Backward: to the last entry < key (an empty
     /// key means "from the end").
@@ -381,44 +449,56 @@ final class RunCursor {
         if forward {
             guard let b = run.blockIndex(for: key) else { return finish() }
             try load(b)
-            while let e = current, KeyOrder.compare(e.key, key) < 0 { index += 1 }
-            if current == nil { try advance() }
+            while hasCurrent && keyBefore(key) { index += 1 }
+            if !hasCurrent { try advance() }
         } else {
             var b = key.isEmpty ? run.blocks.count - 1 : (run.blockIndex(for: key) ?? run.blocks.count - 1)
             guard b >= 0 else { return finish() }
             try load(b)
-            index = entries.count - 1
+            index = slots.count - 1
             if !key.isEmpty {
-                while let e = current, KeyOrder.compare(e.key, key) >= 0 { index -= 1 }
+                while hasCurrent && !keyBefore(key) { index -= 1 }
             }
-            while current == nil {
+            while !hasCurrent {
                 b -= 1
                 guard b >= 0 else { return finish() }
                 try load(b)
-                index = entries.count - 1
+                index = slots.count - 1
             }
         }
     }
 
     func advance() throws {
         index += forward ? 1 : -1
-        while current == nil {
+        while !hasCurrent {
             let b = block + (forward ? 1 : -1)
             guard b >= 0, b < run.blocks.count else { return finish() }
             try load(b)
-            index = forward ? 0 : entries.count - 1
+            index = forward ? 0 : slots.count - 1
         }
     }
 
     private func load(_ b: Int) throws {
         block = b
-        entries = try run.entries(ofBlock: b)
+        let length = run.blocks[b].length
+        if buffer.count < length + 4 {
+            buffer.deallocate()
+            buffer = .allocate(byteCount: length + 4, alignment: 16)
+        }
+        try run.readBlock(b, into: buffer)
+        let raw = UnsafeMutableRawBufferPointer(rebasing: buffer[0..<length])
+        slots.removeAll(keepingCapacity: true)
+        try run.walk(block: b, UnsafeRawBufferPointer(raw)) { key, value in
+            slots.append(Slot(key: Int32(key.lowerBound), keyCount: Int32(key.count),
+                              value: Int32(value?.lowerBound ?? 0), valueCount: Int32(value?.count ?? -1)))
+            return true
+        }
         index = 0
     }
 
     private func finish() {
         block = forward ? run.blocks.count : -1
-        entries = []
+        slots.removeAll(keepingCapacity: true)
         index = 0
     }
 }

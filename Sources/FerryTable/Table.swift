@@ -99,7 +99,7 @@ public final class Table: @unchecked Sendable {
         try store?.waitForBackground()
     }
 
-    private func writer() throws -> TableStore {
+    func writer() throws -> TableStore {
         guard let store else { throw DynamoDBError(.internalServerError, "table '\(name)' was opened for reading") }
         return store
     }
@@ -273,7 +273,10 @@ public final class Table: @unchecked Sendable {
     private func apply(_ result: Result<PreparedWrite, Error>, current: ([UInt8]) throws -> Item?,
                        changes: inout [TableStore.Change], delta: inout StoreStats) -> (WriteOutcome, staged: Bool) {
         do {
-            let prepared = try result.get()
+            var prepared = try result.get()
+            if prepared.lean, let encoded = prepared.encoded {
+                prepared.item = try decodeStored(encoded, decoder: decoder)
+            }
             let old = try current(prepared.key)
             if let condition = prepared.condition, try !condition.evaluate(old ?? Item()) {
                 return (.conditionFailed(old: old), false)
@@ -357,11 +360,21 @@ public final class Table: @unchecked Sendable {
         var condition: ConditionExpression?
         /// An update's key-only item, its starting point when the item is absent.
         var keyItem = Item()
+        /// A put prepared for a bulk commit (`prepare(_:forBulk:)`): no item kept, only
+        /// its stored bytes and, per index, the entry it makes.
+        var indexEntries: [(keyspace: UInt8, key: [UInt8], value: [UInt8], size: Int)] = []
+        var lean = false
     }
 
     /// Checks `operation` against the schema and DynamoDB's item rules and encodes what
     /// it can; reads nothing, so loader threads call it in parallel.
     public func prepare(_ operation: WriteOperation) throws -> PreparedWrite {
+        try prepare(operation, forBulk: false)
+    }
+
+    /// `forBulk`: a put keeps its stored bytes and index entries instead of its item
+    /// (a bulk group holds many of them at once); `writeBulk` and `write` both take it.
+    public func prepare(_ operation: WriteOperation, forBulk: Bool) throws -> PreparedWrite {
         switch operation {
         case let .put(item, condition), let .merge(item, condition):
             let size: Int
@@ -373,6 +386,12 @@ public final class Table: @unchecked Sendable {
             if case .put = operation { try checkIndexKeys(item) }
             if case .merge = operation {
                 return PreparedWrite(kind: .merge(item), key: key, item: item, size: size, encoded: Self.encodeItem(item), condition: condition)
+            }
+            if forBulk {
+                var lean = PreparedWrite(kind: .put, key: key, size: size, encoded: Self.encodeItem(item), condition: condition)
+                lean.lean = true
+                lean.indexEntries = indexEntries(of: item)
+                return lean
             }
             return PreparedWrite(kind: .put, key: key, item: item, size: size, encoded: Self.encodeItem(item), condition: condition)
         case let .conditionCheck(keyItem, condition):
@@ -401,7 +420,7 @@ public final class Table: @unchecked Sendable {
 
     /// The changes and count deltas that take the item at `key` from `old` to `new`,
     /// its index entries included.
-    private func stage(key: [UInt8], old: Item?, new: Item?, newSize: Int, encoded: [UInt8]?,
+    func stage(key: [UInt8], old: Item?, new: Item?, newSize: Int, encoded: [UInt8]?,
                        into changes: inout [TableStore.Change], delta: inout StoreStats) {
         let oldSize = old.map { ItemRules.size(of: $0) } ?? 0
         if let new {
@@ -436,6 +455,15 @@ public final class Table: @unchecked Sendable {
                 delta.add(index.keyspace, items: 1, bytes: size)
             }
             changes.append((newKey, Self.encodeItem(projected)))
+        }
+    }
+
+    /// The entry each index holds for a new item (none where the item lacks its keys).
+    func indexEntries(of item: Item) -> [(keyspace: UInt8, key: [UInt8], value: [UInt8], size: Int)] {
+        description.indexes.compactMap { index in
+            guard let key = ItemKeys.key(index.keyspace, index.keySchema, of: item, then: schema) else { return nil }
+            let projected = project(item, for: index)
+            return (index.keyspace, key, Self.encodeItem(projected), ItemRules.size(of: projected))
         }
     }
 

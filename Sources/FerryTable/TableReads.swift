@@ -30,7 +30,13 @@ public struct ReadRequest: Sendable {
 
 /// One page of a Query or Scan.
 public struct ReadPage: Sendable {
-    public var items: [Item] = []
+    /// The page's items as typed JSON maps: the stored bytes themselves when no filter,
+    /// projection or table fetch needed their values.
+    public var encodedItems: [[UInt8]] = []
+    /// The items, decoded (tests and tools; responses use `encodedItems`).
+    public var items: [Item] {
+        encodedItems.compactMap { bytes in try? bytes.withUnsafeBytes { try ItemDecoder.forThisThread.decodeItem($0) } }
+    }
     public var count = 0
     public var scannedCount = 0
     public var lastEvaluatedKey: Item? = nil
@@ -97,23 +103,45 @@ extension Table {
         if let upper, KeyOrder.compare(lower, upper) >= 0 { return page }
         let reader = ItemDecoder.forThisThread
         var bytesRead = 0
-        var last: Item? = nil
+        var lastBytes: [UInt8]? = nil
         var stoppedEarly = false
-        try view.scan(lower: lower, upper: upper, forward: request.forward) { _, value in
-            var item = try decodeStored(value, decoder: reader)
+        // Nothing needs the values: the stored bytes go out as they are, and only the
+        // size is worked out from them (the last item of a cut page is decoded for its key).
+        let copiesBytes = request.filter == nil && request.projection == nil && !fetchFromTable
+        try view.scanStored(lower: lower, upper: upper, forward: request.forward) { _, value in
             page.scannedCount += 1
-            bytesRead += ItemRules.size(of: item)
-            last = item
-            if fetchFromTable, let full = try getItem(keyOf(item), in: view) { item = full }
-            if try request.filter?.evaluate(item) ?? true {
+            var stop = false
+            if copiesBytes, let size = StoredItemSize.of(value) {
+                bytesRead += size
                 page.count += 1
-                if select != .count { page.items.append(request.projection?.apply(to: item) ?? item) }
+                stop = (request.limit.map { page.scannedCount >= $0 } ?? false) || bytesRead >= request.pageBytes
+                if select != .count || stop {
+                    let bytes = Array(value)
+                    if select != .count { page.encodedItems.append(bytes) }
+                    if stop { lastBytes = bytes }
+                }
+            } else {
+                let stored = Array(value)
+                var item = try decodeStored(stored, decoder: reader)
+                bytesRead += ItemRules.size(of: item)
+                lastBytes = stored
+                if fetchFromTable, let full = try getItem(keyOf(item), in: view) { item = full }
+                if try request.filter?.evaluate(item) ?? true {
+                    page.count += 1
+                    if select != .count {
+                        if let projection = request.projection {
+                            page.encodedItems.append(Self.encodeItem(projection.apply(to: item)))
+                        } else {
+                            page.encodedItems.append(fetchFromTable ? Self.encodeItem(item) : stored)
+                        }
+                    }
+                }
+                stop = (request.limit.map { page.scannedCount >= $0 } ?? false) || bytesRead >= request.pageBytes
             }
-            if let limit = request.limit, page.scannedCount >= limit { stoppedEarly = true; return false }
-            if bytesRead >= request.pageBytes { stoppedEarly = true; return false }
+            if stop { stoppedEarly = true; return false }
             return true
         }
-        if stoppedEarly, let last { page.lastEvaluatedKey = keyOf(last, index: index) }
+        if stoppedEarly, let lastBytes { page.lastEvaluatedKey = keyOf(try decodeStored(lastBytes, decoder: reader), index: index) }
         page.bytesRead = bytesRead
         return page
     }
@@ -184,10 +212,10 @@ extension Table {
 
 extension Table {
     /// Every item of the table (or entry of index `indexName`) in scan segment `segment`
-    /// of `total`, as stored: the typed JSON map (`{"a":{"S":"x"}}`), in key order. The
-    /// exporter and backups copy these bytes without decoding them.
+    /// of `total`, as stored: the typed JSON map (`{"a":{"S":"x"}}`), in key order, valid
+    /// during the call only. The exporter and backups copy these bytes without decoding them.
     public func forEachStored(indexName: String? = nil, segment: Int = 0, of total: Int = 1, in snapshot: StoreSnapshot,
-                              _ body: ([UInt8]) throws -> Void) throws {
+                              _ body: (UnsafeRawBufferPointer) throws -> Void) throws {
         var keyspace = ItemKeys.tableKeyspace
         if let indexName {
             guard let index = description.index(named: indexName) else {
@@ -197,7 +225,7 @@ extension Table {
         }
         let lower = ItemKeys.segmentBound(keyspace, segment, of: total) ?? [keyspace]
         let upper = ItemKeys.segmentBound(keyspace, segment + 1, of: total)
-        try snapshot.scan(lower: lower, upper: upper) { _, value in
+        try snapshot.scanStored(lower: lower, upper: upper) { _, value in
             try body(value)
             return true
         }

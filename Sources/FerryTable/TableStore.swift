@@ -72,6 +72,8 @@ public final class TableStore: @unchecked Sendable {
     /// Makes `changes` durable as one commit (all or nothing), then visible, and adds
     /// `delta` to the table's counts. Changes to one key apply in order.
     public func commit(_ changes: [Change], delta: StoreStats = StoreStats()) throws { try engine.commit(changes, delta: delta) }
+    /// A bulk commit: `entries` (strictly increasing keys) as one new run, no log record.
+    public func commitRun(_ entries: [Change], delta: StoreStats = StoreStats()) throws { try engine.commitRun(entries, delta: delta) }
     /// Refuses every later commit in this process (until the table is reopened).
     public func stopWrites(_ reason: Error) { engine.stopWrites(reason) }
     /// Makes every commit so far durable (for the `batch` policy).
@@ -144,7 +146,10 @@ final class StoreEngine: @unchecked Sendable {
     private var stopping = false
     private var backgroundDone = false
 
-    // Owned by the background thread once started.
+    // Guarded by `manifestLock` (taken before `state` when both are held): the
+    // background thread's flushes and compactions and the writer's bulk commits each
+    // write the manifest, and each must name every run the others added.
+    private let manifestLock = NSLock()
     private var manifestLog: Int
     private var nextRunNumber: Int
     /// Runs to merge once this many of a size tier are adjacent.
@@ -292,6 +297,76 @@ final class StoreEngine: @unchecked Sendable {
         }
     }
 
+    /// A bulk commit (docs/table-storage.md): `entries`, in strictly increasing key order
+    /// (nil value: a tombstone), become one new sorted run, and the manifest that names
+    /// it with the counts plus `delta` is the commit point. No log record: the run is
+    /// written once. The memtable is flushed first, so the run is newer than every
+    /// commit before it; readers see the table before the manifest switch or after it.
+    /// A run that cannot be written (a full disk) commits nothing and leaves the store
+    /// taking commits; a failed manifest switch stops writes, as a failed log write does.
+    public func commitRun(_ entries: [TableStore.Change], delta: StoreStats) throws {
+        guard !entries.isEmpty else { return }
+        writing.lock()
+        defer { writing.unlock() }
+        guard !closed else { throw TableStoreError.closed(name: name) }
+        if let writeFailure { throw TableStoreError.writesStopped(name: name, underlying: "\(writeFailure)") }
+        try drainMemtable()
+        let number = allocateRunNumber()
+        let writer = try SortedRunWriter(folder: folder, name: Self.runName(number), expectedKeys: entries.count)
+        do {
+            for entry in entries { try writer.add(RunEntry(key: entry.key, value: entry.value)) }
+            try writer.finish()
+        } catch {
+            writer.abandon()
+            throw error
+        }
+        let run: SortedRun
+        do { run = try SortedRun(path: folder.child(Self.runName(number))) } catch {
+            _ = try? folder.removeFile(Self.runName(number))
+            throw error
+        }
+        manifestLock.lock()
+        defer { manifestLock.unlock() }
+        state.lock()
+        let numbers = runs.map(\.number) + [number]
+        let counts = stats + delta
+        state.unlock()
+        do {
+            // The log has no record since the memtable was drained: replay starts at it.
+            try Manifest(logNumber: logNumber, runs: numbers, stats: counts).write(folder)
+        } catch {
+            // Renamed into place or not: unknown until the table is reopened.
+            writeFailure = error
+            throw error
+        }
+        state.lock()
+        runs.append((number, run))
+        stats = counts
+        state.broadcast()   // a compaction may be due
+        state.unlock()
+        for old in manifestLog..<max(manifestLog, logNumber) { _ = try? folder.removeFile(Self.logName(old)) }
+        manifestLog = logNumber
+        lastManifestStats = counts
+    }
+
+    /// Empties the memtable into runs and waits until no frozen memtable is left, so the
+    /// current log holds no record. Caller holds `writing`.
+    private func drainMemtable() throws {
+        state.lock()
+        let empty = memtable.isEmpty
+        state.unlock()
+        if !empty {
+            do { try rotate() } catch {
+                writeFailure = error
+                throw error
+            }
+        }
+        state.lock()
+        defer { state.unlock() }
+        while !frozen.isEmpty && backgroundError == nil { state.wait() }
+        if let backgroundError { throw backgroundError }
+    }
+
     private func currentBackgroundError() -> Error? {
         state.lock()
         defer { state.unlock() }
@@ -401,8 +476,7 @@ final class StoreEngine: @unchecked Sendable {
     /// Writes a frozen memtable as a run; the manifest then names the run and the next
     /// log, which is the commit point; the logs it covered are deleted after.
     private func flushFrozen(_ table: Memtable, lastLog: Int, stats: StoreStats) throws {
-        let number = nextRunNumber
-        nextRunNumber += 1
+        let number = allocateRunNumber()
         let writer = try SortedRunWriter(folder: folder, name: Self.runName(number), expectedKeys: table.count)
         do {
             try table.forEach { try writer.add(RunEntry(key: $0.key, value: $0.value)) }
@@ -412,6 +486,8 @@ final class StoreEngine: @unchecked Sendable {
             throw error
         }
         let run = try SortedRun(path: folder.child(Self.runName(number)))
+        manifestLock.lock()
+        defer { manifestLock.unlock() }
         state.lock()
         let numbers = runs.map(\.number) + [number]
         state.unlock()
@@ -424,7 +500,15 @@ final class StoreEngine: @unchecked Sendable {
         manifestLog = lastLog + 1
         lastManifestStats = stats
     }
+    /// The counts as of `manifestLog`, what a manifest that changes only runs records.
     private var lastManifestStats = StoreStats()
+
+    private func allocateRunNumber() -> Int {
+        manifestLock.lock()
+        defer { manifestLock.unlock() }
+        nextRunNumber += 1
+        return nextRunNumber - 1
+    }
 
     /// The size tier of a run: 0 up to 4x the flush threshold, then one tier per 4x.
     private func tier(_ run: SortedRun) -> Int {
@@ -448,22 +532,35 @@ final class StoreEngine: @unchecked Sendable {
 
     /// Merges the newest same-tier runs into one. Tombstones are dropped when the merge
     /// includes the oldest run (nothing older can hold the key).
+    private var isStopping: Bool {
+        state.lock()
+        defer { state.unlock() }
+        return stopping
+    }
+
     private func compactOnce() throws {
         state.lock()
         guard let range = compactionCandidates() else { state.unlock(); return }
         let inputs = Array(runs[range])
         state.unlock()
-        let number = nextRunNumber
-        nextRunNumber += 1
+        let number = allocateRunNumber()
         let writer = try SortedRunWriter(folder: folder, name: Self.runName(number), expectedKeys: inputs.reduce(0) { $0 + $1.run.count })
         do {
             let cursors: [EntryCursor] = inputs.reversed().map { RunCursor(run: $0.run, forward: true) }
             for case let cursor as RunCursor in cursors { try cursor.seek([]) }
             // Tombstones go only when nothing older than the merged runs can hold the key.
             let merged = try MergedCursor(sources: cursors, forward: true, lower: [], upper: nil, keepTombstones: range.lowerBound != 0)
+            var entries = 0
             while let key = merged.key {
-                try writer.add(RunEntry(key: key, value: merged.tombstone ? nil : merged.value))
+                try writer.add(key: key, value: merged.tombstone ? nil : merged.value)
                 try merged.step()
+                entries += 1
+                // Closing does not wait for a merge: the next writer to open the table
+                // merges the same runs again (nothing depends on this one).
+                if entries & 0x3FFF == 0 && isStopping {
+                    writer.abandon()
+                    return
+                }
             }
             try writer.finish()
         } catch {
@@ -471,14 +568,20 @@ final class StoreEngine: @unchecked Sendable {
             throw error
         }
         let output = try SortedRun(path: folder.child(Self.runName(number)))
+        manifestLock.lock()
         state.lock()
-        // Flushes append runs only from this thread, so `range` still names the inputs.
-        let numbers = Array(runs[..<range.lowerBound].map(\.number)) + [number]
+        // Runs are only ever appended meanwhile (flushes on this thread, bulk commits on
+        // the writer's), so `range` still names the inputs; newer runs stay after them.
+        let numbers = Array(runs[..<range.lowerBound].map(\.number)) + [number] + runs[range.upperBound...].map(\.number)
         state.unlock()
-        try Manifest(logNumber: manifestLog, runs: numbers, stats: lastManifestStats).write(folder)
+        do { try Manifest(logNumber: manifestLog, runs: numbers, stats: lastManifestStats).write(folder) } catch {
+            manifestLock.unlock()
+            throw error
+        }
         state.lock()
         runs.replaceSubrange(range, with: [(number, output)])
         state.unlock()
+        manifestLock.unlock()
         for input in inputs { _ = try folder.removeFile(Self.runName(input.number)) }
     }
 
@@ -589,6 +692,13 @@ public struct StoreSnapshot: @unchecked Sendable {
     /// descending, until it returns false. Memory: one block per run.
     public func scan(lower: [UInt8] = [], upper: [UInt8]? = nil, forward: Bool = true,
                      _ body: ([UInt8], [UInt8]) throws -> Bool) throws {
+        try scanStored(lower: lower, upper: upper, forward: forward) { key, value in try body(Array(key), Array(value)) }
+    }
+
+    /// As `scan`, with the key and value as the stored bytes themselves (valid only
+    /// during the call): nothing is copied or allocated per entry.
+    public func scanStored(lower: [UInt8] = [], upper: [UInt8]? = nil, forward: Bool = true,
+                           _ body: (UnsafeRawBufferPointer, UnsafeRawBufferPointer) throws -> Bool) throws {
         let cursor = try makeCursor(lower: lower, upper: upper, forward: forward)
         while let key = cursor.key {
             if try !body(key, cursor.value) { return }

@@ -767,7 +767,7 @@ public final class DynamoDBService: @unchecked Sendable {
         }
         let page = try validating { try table.read(request) }
         var members: [JSONMember] = []
-        if request.select != .count { members.append(JSONMember("Items", .array(page.items.map(itemJSON)))) }
+        if request.select != .count { members.append(JSONMember("Items", .array(page.encodedItems.map { .encoded($0) }))) }
         members.append(JSONMember("Count", .number(String(page.count))))
         members.append(JSONMember("ScannedCount", .number(String(page.scannedCount))))
         if let last = page.lastEvaluatedKey { members.append(JSONMember("LastEvaluatedKey", itemJSON(last))) }

@@ -22,6 +22,47 @@ final class ItemRulesTests: XCTestCase {
         XCTAssertEqual(ItemRules.size(of: Item([("ss", .ss(["a", "bc"])), ("ns", .ns([DynamoNumber(10), DynamoNumber(7)]))])), 2 + 3 + 2 + 4)
     }
 
+    /// The size worked out from stored bytes (scans and queries that copy them) is the
+    /// size of the decoded item, for every type, nesting, escapes and whitespace; what it
+    /// does not expect is nil, never a wrong size.
+    func testSizeFromStoredBytesEqualsTheDecodedItemsSize() throws {
+        var seed: UInt64 = 2026
+        func random(_ n: Int) -> Int {
+            seed = seed &* 6364136223846793005 &+ 1442695040888963407
+            return Int((seed >> 33) % UInt64(n))
+        }
+        func value(_ depth: Int) -> AttributeValue {
+            switch random(depth > 3 ? 9 : 11) {
+            case 0: return .s(["", "plain", "héllo ☃", "quote \" and \\ slash", "tab\tnew\nline", "😀 astral"][random(6)])
+            case 1: return .n((try? DynamoNumber(["0", "-1", "123.456", "1E+30", "-0.000001", "99999999999999999999999999999999999999"][random(6)])) ?? DynamoNumber(0))
+            case 2: return .b([UInt8](repeating: 7, count: random(9)))
+            case 3: return .bool(random(2) == 0)
+            case 4: return .null
+            case 5: return .ss(["a", "bé", "c\"d"].prefix(1 + random(3)).map { $0 })
+            case 6: return .ns([DynamoNumber(1), DynamoNumber(22), DynamoNumber(-333)].prefix(1 + random(3)).map { $0 })
+            case 7: return .bs([[1], [2, 3], []].prefix(1 + random(3)).map { $0 })
+            case 8: return .s(String(repeating: "x", count: random(300)))
+            case 9: return .l((0..<random(4)).map { _ in value(depth + 1) })
+            default: return .m(Item((0..<random(4)).map { ("k\($0)é", value(depth + 1)) }))
+            }
+        }
+        for round in 0..<2000 {
+            let item = Item((0..<(1 + random(8))).map { ("attr\($0)\(["", "\"", "☃"][random(3)])", value(0)) })
+            let out = ByteBuffer(capacity: 256)
+            ItemEncoder.writeTypedMap(item, into: out)
+            XCTAssertEqual(out.array.withUnsafeBytes { StoredItemSize.of($0) }, ItemRules.size(of: item), "round \(round): \(String(decoding: out.array, as: UTF8.self))")
+        }
+        // Whitespace is allowed; what is not an item's typed map is nil.
+        let spaced = Array(#" { "a" : { "L" : [ { "S" : "xy" } , { "NULL" : true } ] } } "#.utf8)
+        XCTAssertEqual(spaced.withUnsafeBytes { StoredItemSize.of($0) }, 1 + 3 + (1 + 2) + (1 + 1))
+        for bad in [#"{"a":{"Q":"x"}}"#, #"{"a":{"S":1}}"#, #"{"a":{"NULL":null}}"#, #"{"a":{"N":"x"}}"#, #"{"a":{"S":"x"}"#, "[]", #"{"a":{"B":"abc"}}"#] {
+            XCTAssertNil(Array(bad.utf8).withUnsafeBytes { StoredItemSize.of($0) }, bad)
+        }
+        // Deeper than DynamoDB's 32 levels is refused, not recursed into.
+        let deep = String(repeating: #"{"a":{"M":"#, count: 40_000) + "{}" + String(repeating: "}}", count: 40_000)
+        XCTAssertNil(Array(("{\"x\":{\"M\":" + deep + "}}").utf8).withUnsafeBytes { StoredItemSize.of($0) })
+    }
+
     func testItemOf400KBIsTheLimit() throws {
         let atLimit = Item([("d", .s(String(repeating: "x", count: 400 * 1024 - 1)))])
         XCTAssertEqual(try ItemRules.validate(atLimit), 409_600)
