@@ -17,6 +17,12 @@ import FerryValues
 /// are never committed (they have no position); a rerun loads them.
 public final class Loader {
     public enum Mode: String, Sendable, CaseIterable { case put, update, delete }
+    /// `auto`: a group of puts and deletes of 1 MiB or more commits as a sorted run;
+    /// `always`: every such group does; `never`: every group goes through the log.
+    public enum BulkMode: String, Sendable, CaseIterable { case auto, always, never }
+    /// The smallest group `auto` commits as a run: below it, the log's one fsync is cheaper
+    /// than a run's file, manifest and their fsyncs.
+    public static let bulkMinimumBytes = 1 << 20
 
     public struct Options: Sendable {
         public var mode: Mode = .put
@@ -28,8 +34,13 @@ public final class Loader {
         public var context = ExpressionContext(mode: .etl)
         public var threads = 1
         public var checkpointPath: String? = nil
-        /// A commit holds at least this many records, unless the input ends first.
-        public var groupRecords = 10_000
+        /// A commit holds at least this many records, unless the input ends first (nil:
+        /// 10,000 through the log, `bulkGroupBytes` of input as a run).
+        public var groupRecords: Int? = nil
+        /// `--bulk`: whether groups commit as sorted runs (docs/table-storage.md).
+        public var bulk: BulkMode = .auto
+        /// A bulk group holds at least this many input bytes, unless the input ends first.
+        public var bulkGroupBytes = 32 << 20
         /// Fault injection for tests: die by SIGKILL right after this many commits, before
         /// the checkpoint file is rewritten.
         public var killAfterCommits: Int? = nil
@@ -41,6 +52,8 @@ public final class Loader {
 
         /// Whether writing a record twice can differ from writing it once.
         var isIdempotent: Bool { update == nil && condition == nil }
+        /// Whether the load's groups can commit as runs: puts and deletes, no conditions.
+        var usesBulk: Bool { bulk != .never && isIdempotent && mode != .update }
     }
 
     public struct Summary: Sendable {
@@ -82,6 +95,8 @@ public final class Loader {
         var source: String
     }
     private var pending: [Pending] = []
+    /// Input bytes of the records in `pending`.
+    private var pendingBytes = 0
     /// Where the records of the current barrier segment start in the group.
     private var segmentStart = 0
     /// Barriers reached by the group, by source.
@@ -203,6 +218,9 @@ public final class Loader {
         case control(name: String, line: Int, range: Range<Int>)
     }
 
+    /// `{"Item":{`: how a typed line starts.
+    static let typedItemPrefix: [UInt8] = Array(#"{"Item":{"#.utf8)
+
     struct ParsedBlock: Sendable {
         var entries: [Entry] = []
         var bytes: [UInt8] = []
@@ -216,13 +234,26 @@ public final class Loader {
         let name = source.name
         let rules = backupRules
         inputNames.append(name)
+        do {
+            try runBlocks(source, name: name, table: table, builder: builder, rules: rules)
+        } catch {
+            // A bulk commit may be running: it finishes (or fails) before the run does.
+            try? waitForCommit()
+            throw error
+        }
+    }
+
+    private func runBlocks(_ source: ByteSource, name: String, table: Table, builder: OperationBuilder, rules: BackupLineRules?) throws {
         try ParallelLineProcessor.run(
-            source: source, threads: options.threads,
+            // A bulk commit takes the committing thread for a while: the workers parse
+            // the next 24 MiB meanwhile.
+            source: source, threads: options.threads, lookahead: options.usesBulk ? 24 : nil,
             makeWorker: {
                 let decoder = ItemDecoder(spelling: rules == nil ? .auto : .typed)
+                let canonical = builder.storesCanonicalPuts ? CanonicalTypedItem() : nil
                 return { block in
                     rules.map { Self.parseBackup(block, rules: $0, decoder: decoder, builder: builder, table: table, source: name) }
-                        ?? Self.parse(block, decoder: decoder, builder: builder, table: table)
+                        ?? Self.parse(block, decoder: decoder, canonical: canonical, builder: builder, table: table)
                 }
             },
             consume: { (block: ParsedBlock) in
@@ -231,7 +262,8 @@ public final class Loader {
             })
     }
 
-    static func parse(_ block: LineBlock, decoder: ItemDecoder, builder: OperationBuilder, table: Table) -> ParsedBlock {
+    static func parse(_ block: LineBlock, decoder: ItemDecoder, canonical: CanonicalTypedItem? = nil,
+                      builder: OperationBuilder, table: Table) -> ParsedBlock {
         var result = ParsedBlock()
         result.bytes = Array(block.bytes)
         result.firstLine = block.firstLine
@@ -242,10 +274,17 @@ public final class Loader {
         let base = block.bytes.baseAddress
         block.forEachLine { line, number in
             let range = (base.map { line.baseAddress! - $0 } ?? 0)..<((base.map { line.baseAddress! - $0 } ?? 0) + line.count)
+            // A typed line as Ferry writes it is stored as it is (bulk puts only).
+            if let canonical, line.count > 10, Self.typedItemPrefix.elementsEqual(line.prefix(9)),
+               line[line.count - 2] == UInt8(ascii: "}"), line[line.count - 1] == UInt8(ascii: "}"),
+               let write = table.prepareCanonicalPut(UnsafeRawBufferPointer(rebasing: line[8..<(line.count - 1)]), scanner: canonical) {
+                result.entries.append(.write(.success(write), line: number, range: range))
+                return
+            }
             do {
                 switch try decoder.decodeRecord(line) {
                 case let .item(item):
-                    result.entries.append(.write(Result { try table.prepare(try builder.operation(for: item)) }, line: number, range: range))
+                    result.entries.append(.write(Result { try builder.prepared(for: item) }, line: number, range: range))
                 case let .control(name, line):
                     let body = line[name] ?? .null
                     switch name {
@@ -294,7 +333,7 @@ public final class Loader {
             do {
                 switch try rules.check(line, decoder: decoder) {
                 case let .item(item, key):
-                    result.entries.append(.backupItem(Result { try table.prepare(try builder.operation(for: item)) }, key: key, line: number, range: range))
+                    result.entries.append(.backupItem(Result { try builder.prepared(for: item) }, key: key, line: number, range: range))
                 case .trailer:
                     result.entries.append(.control(name: TableBackup.trailerName, line: number, range: range))
                 }
@@ -369,7 +408,7 @@ public final class Loader {
                 groupEndOffset = streamOffset + range.upperBound
                 groupInputs = inputNames.count
             }
-            if !sawBarrier && pending.count >= options.groupRecords { try commit() }
+            if !sawBarrier && groupFull { try commit() }
         }
     }
 
@@ -383,6 +422,14 @@ public final class Loader {
             return
         }
         pending.append(Pending(write: result, line: line, record: block.bytes[range], source: source))
+        pendingBytes += range.count + 1
+    }
+
+    /// Whether the group is big enough to commit: by records through the log, by bytes
+    /// as a run (a run's fixed cost wants large groups).
+    private var groupFull: Bool {
+        if let records = options.groupRecords { return pending.count >= records }
+        return options.usesBulk ? pendingBytes >= options.bulkGroupBytes : pending.count >= 10_000
     }
 
     /// At the committed line count's last line (whatever kind of line it is).
@@ -439,7 +486,7 @@ public final class Loader {
         }
         reached[barrier.source] = barrier
         segmentStart = pending.count
-        if pending.count >= options.groupRecords { try commit() }
+        if groupFull { try commit() }
     }
 
     /// A source's first barrier in this stream says where the stream starts in it. A
@@ -470,6 +517,7 @@ public final class Loader {
 
     private func dropSegment() {
         pending.removeSubrange(segmentStart...)
+        pendingBytes = pending.reduce(0) { $0 + $1.record.count + 1 }
     }
 
     /// Commits the group (up to the last barrier, in a barrier stream) and its position,
@@ -482,6 +530,7 @@ public final class Loader {
             dropSegment()
             try commitGroup()
             pending = held
+            pendingBytes = held.reduce(0) { $0 + $1.record.count + 1 }
             segmentStart = 0
         } else {
             if pending.isEmpty && lineCount <= state.lines { return }
@@ -489,16 +538,28 @@ public final class Loader {
         }
     }
 
+    /// A bulk commit running on its own thread while the next group is read: its
+    /// group, for the outcomes, and the checkpoint it makes true.
+    private struct InFlight {
+        let group: [Pending]
+        let state: CheckpointState
+        let done: DispatchSemaphore
+        let result: ResultBox
+    }
+    private final class ResultBox: @unchecked Sendable {
+        var outcomes: Result<[WriteOutcome], Error> = .success([])
+    }
+    private var inFlight: InFlight? = nil
+
+    /// Commits the group and its position. A bulk group commits on a thread of its own
+    /// while the stream goes on (its run takes a while to write and sync); the next
+    /// commit, `finish` or a failed run waits for it first, so commits stay in order and
+    /// the checkpoint file is rewritten only for what the table holds.
     private func commitGroup() throws {
-        let outcomes: [WriteOutcome]
-        do {
-            outcomes = try table.write(prepared: pending.map(\.write), metadata: metadata())
-        } catch {
-            // The engine refuses further commits after a failed log write; so does this.
-            stopped = true
-            throw error
-        }
-        summary.commits += 1
+        try waitForCommit()
+        let writes = pending.map(\.write)
+        let records = metadata()
+        let asRun = options.usesBulk && (options.bulk == .always || pendingBytes >= Self.bulkMinimumBytes)
         for (source, barrier) in reached { state.sources[source] = barrier }
         if !sawBarrier {
             state.lines = max(state.lines, lineCount)
@@ -507,6 +568,47 @@ public final class Loader {
         reached.removeAll()
         let group = pending
         pending.removeAll(keepingCapacity: true)
+        pendingBytes = 0
+        if asRun {
+            let flight = InFlight(group: group, state: state, done: DispatchSemaphore(value: 0), result: ResultBox())
+            let job = UncheckedBox((table, writes, records, flight.result, flight.done))
+            let thread = Thread {
+                let (table, writes, records, result, done) = job.value
+                result.outcomes = Result { try table.writeBulk(prepared: writes, metadata: records) }
+                done.signal()
+            }
+            thread.name = "ferry-load-commit"
+            thread.start()
+            inFlight = flight
+            return
+        }
+        let outcomes: [WriteOutcome]
+        do {
+            outcomes = try table.write(prepared: writes, metadata: records)
+        } catch {
+            // The engine refuses further commits after a failed log write; so does this.
+            stopped = true
+            throw error
+        }
+        try committed(group, outcomes: outcomes, state: state)
+    }
+
+    /// Waits for the bulk commit in flight, if any, and accounts for it.
+    private func waitForCommit() throws {
+        guard let flight = inFlight else { return }
+        inFlight = nil
+        flight.done.wait()
+        let outcomes: [WriteOutcome]
+        do { outcomes = try flight.result.outcomes.get() } catch {
+            stopped = true
+            throw error
+        }
+        try committed(flight.group, outcomes: outcomes, state: flight.state)
+    }
+
+    /// After a group's commit: its counts and rejects, then the checkpoint file.
+    private func committed(_ group: [Pending], outcomes: [WriteOutcome], state: CheckpointState) throws {
+        summary.commits += 1
         // From here the group is committed: whatever fails below, it must not be
         // committed again by this run.
         do {
@@ -559,9 +661,16 @@ public final class Loader {
         if !stopped && checkpointName != nil && !sawBarrier && state.sources.isEmpty && state.lines > lineCount {
             // The stream ended before the committed count: it is not the input it counted.
             stopped = true
+            try waitForCommit()
             throw LoadError.inputShorter(expected: state.input, lines: state.lines, read: lineCount)
         }
-        if !stopped { try commit() }
+        do {
+            if !stopped { try commit() }
+        } catch {
+            try? waitForCommit()
+            throw error
+        }
+        try waitForCommit()
         return summary
     }
 
@@ -635,9 +744,12 @@ final class OperationBuilder: Sendable {
     let updateBindings: [String]
     let conditionBindings: [String]
     let table: Table
+    /// Puts are prepared for bulk commits.
+    let lean: Bool
 
     init(options: Loader.Options, table: Table) throws {
         mode = options.mode
+        lean = options.usesBulk
         self.table = table
         context = options.context
         updateText = options.update
@@ -702,6 +814,14 @@ final class OperationBuilder: Sendable {
         if let fixedCondition { return fixedCondition }
         guard let conditionText else { return nil }
         return try ConditionExpression(conditionText, context: try bound(conditionBindings, item))
+    }
+
+    /// Plain puts into bulk groups: a canonical typed line can be stored as it is.
+    var storesCanonicalPuts: Bool { lean && mode == .put && updateText == nil && conditionText == nil }
+
+    /// The record's write, checked and encoded (for a bulk load, without its item).
+    func prepared(for item: Item) throws -> Table.PreparedWrite {
+        try table.prepare(try operation(for: item), forBulk: lean)
     }
 
     func operation(for item: Item) throws -> WriteOperation {

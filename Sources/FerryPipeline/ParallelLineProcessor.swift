@@ -11,7 +11,8 @@ import Foundation
 /// lines; `threads` workers each run their own worker function (made once per thread by
 /// `makeWorker`, so it may hold non-thread-safe state such as an ItemDecoder) on
 /// blocks; the calling thread receives each block's result with `consume`, strictly in
-/// order. At most `2 × threads + 2` blocks are in flight, so memory stays bounded.
+/// order. At most `2 × threads + 2` blocks (or `lookahead`) are in flight, so memory
+/// stays bounded.
 ///
 /// Failure: a read error is raised on the calling thread after the results of every
 /// block before it were consumed; an error thrown by `consume` stops the reader and the
@@ -22,10 +23,13 @@ public enum ParallelLineProcessor {
         threads: Int,
         blockSize: Int = 1 << 20,
         maxLineLength: Int = LineReader.defaultMaxLineLength,
+        lookahead: Int? = nil,
         makeWorker: @escaping @Sendable () -> (LineBlock) -> Output,
         consume: (Output) throws -> Void
     ) throws {
-        let state = SharedState<Output>(maxInFlight: 2 * max(1, threads) + 2)
+        // `lookahead`: blocks in flight, for a consumer that stops now and then for long
+        // (a bulk commit) while the workers go on.
+        let state = SharedState<Output>(maxInFlight: max(lookahead ?? 0, 2 * max(1, threads) + 2))
         // A block never holds more than one line's limit, so a line over the limit can
         // only show up as a full block without a newline, where it is caught.
         let blockSize = max(16, min(blockSize, maxLineLength))

@@ -30,7 +30,8 @@ let spec = CommandSpec(
         OptionSpec("--rejects", value: "<file>", help: "Write rejected records here as ferry:reject lines (default: report on stderr)."),
         OptionSpec("--max-errors", value: "<n>", help: "Stop with status 1 after more than <n> rejected records."),
         OptionSpec("--summary", value: "<file>", help: "Write the final counts here as JSON."),
-        OptionSpec("--group", value: "<n>", help: "Records per commit, at least (default 10000)."),
+        OptionSpec("--group", value: "<n>", help: "Records per commit, at least (default 10000 through the log; 32 MiB of input as a sorted run)."),
+        OptionSpec("--bulk", value: "auto|always|never", help: "Commit groups of puts and deletes as sorted runs, no log (auto: groups of 1 MiB or more; default auto)."),
         .threads, .progress, .data,
     ],
     examples: [
@@ -93,7 +94,11 @@ CommandLineTool.main(spec) { args in
     }
     do { options.context = try TransformStep.placeholders(args.ordered) } catch { throw UsageError.other("\(error)") }
     options.threads = try args.threadCount()
-    options.groupRecords = try args.int("--group", default: 10_000)
+    if args.value("--group") != nil { options.groupRecords = try args.int("--group", default: 10_000) }
+    guard let bulk = Loader.BulkMode(rawValue: try args.choice("--bulk", Loader.BulkMode.allCases.map(\.rawValue), default: "auto")) else {
+        throw UsageError.other("unknown --bulk")
+    }
+    options.bulk = bulk
     options.checkpointPath = args.value("--checkpoint")
     if let changed = args.value("--changed") {
         guard changed == "reload" else { throw UsageError.invalidValue(option: "--changed", value: changed, expected: "reload") }

@@ -262,6 +262,49 @@ final class ImportToolTests: ToolTestCase {
         XCTAssertTrue(try items("Pln1").contains(#"{"id":{"S":"p25"},"total":{"N":"25"}}"#))
     }
 
+    /// The same stream loaded with groups as sorted runs and through the log: puts of
+    /// repeated keys, deletes, typed and plain lines, rejects, a GSI: the same items,
+    /// index entries, counts, rejects and summary.
+    func testBulkLoadsLeaveWhatLoggedLoadsLeave() throws {
+        try sh("""
+            python3 -c "
+            import json, random
+            random.seed(7)
+            for i in range(6000):
+                k = 'k%d' % random.randrange(2500)
+                r = random.random()
+                if r < 0.1: print(json.dumps({'ferry:delete': {'Keys': {'id': {'S': k}}}}))
+                elif r < 0.12: print('{\\"id\\": 5}')
+                elif r < 0.5: print(json.dumps({'Item': {'id': {'S': k}, 'g': {'S': 'g%d' % (i % 9)}, 'n': {'N': str(i)}}}, separators=(',', ':')))
+                else: print(json.dumps({'id': k, 'n': i, 'tags': ['a', 'b'], 'm': {'x': 1.50}}))
+            " > mixed.jsonl
+            """)
+        let create = """
+            ferry-table create-table --table-name NAME --attribute-definitions AttributeName=id,AttributeType=S AttributeName=g,AttributeType=S \
+                --key-schema AttributeName=id,KeyType=HASH --billing-mode PAY_PER_REQUEST \
+                --global-secondary-indexes '[{"IndexName":"ByG","KeySchema":[{"AttributeName":"g","KeyType":"HASH"}],"Projection":{"ProjectionType":"INCLUDE","NonKeyAttributes":["n"]}}]' > /dev/null
+            """
+        var summaries: [String] = []
+        for (table, bulk) in [("ByLog", "never"), ("ByRun", "always"), ("ByAuto", "auto")] {
+            try sh(create.replacingOccurrences(of: "NAME", with: table))
+            let r = try sh("ferry-load --table \(table) --bulk \(bulk) --group 700 mixed.jsonl", expect: 3)
+            summaries.append(String(r.stderr.split(separator: "\n").last { $0.contains(" read, ") }?.split(separator: ";").first ?? ""))
+            XCTAssertTrue(r.stderr.contains("mixed.jsonl:"), r.stderr)
+        }
+        XCTAssertEqual(summaries[0].replacingOccurrences(of: "ByLog", with: "T"), summaries[1].replacingOccurrences(of: "ByRun", with: "T"))
+        XCTAssertEqual(summaries[0].replacingOccurrences(of: "ByLog", with: "T"), summaries[2].replacingOccurrences(of: "ByAuto", with: "T"))
+        let state = { (t: String) in
+            try self.sh("ferry-export --table \(t) | sort; ferry-export --table \(t) --index ByG | sort; ferry-table describe-table --table-name \(t) | grep -E 'ItemCount|SizeBytes'").stdout
+        }
+        let logged = try state("ByLog")
+        XCTAssertGreaterThan(logged.count, 10_000)
+        XCTAssertEqual(try state("ByRun"), logged)
+        XCTAssertEqual(try state("ByAuto"), logged)
+        let runs = try sh("ls data/tables/ByRun/ | grep -c '[.]run$' || true").stdout
+        XCTAssertNotEqual(runs.trimmingCharacters(in: .whitespacesAndNewlines), "0", "--bulk always wrote no run")
+        try sh("ferry-table verify --table-name ByRun > /dev/null")
+    }
+
     func testMissingTableNamesCreateTableAndBadOptionsAreUsageErrors() throws {
         let r = try sh("echo '{\"id\":\"a\"}' | ferry-load --table Nope", expect: 1)
         XCTAssertEqual(r.stderr, "ferry-load: error: table 'Nope' does not exist; create it with 'ferry-table create-table --table-name Nope ...' or pass --create 'pk:S[,sk:N]'\n")
