@@ -36,16 +36,23 @@ final class LineConverter {
     private let decoder: ItemDecoder
     private let typedDecoder = ItemDecoder(spelling: .typed)
     private let scratch = ByteBuffer(capacity: 4096)
+    /// Plain lines written typed without building the item (nil: not this format).
+    private let transcoder: PlainItemTranscoder?
 
     init(format: LineFormat, plain: Bool) {
         self.format = format
         self.plain = plain
         if case let .json(spelling) = format { decoder = ItemDecoder(spelling: spelling) } else { decoder = ItemDecoder(spelling: .typed) }
+        if case let .json(spelling) = format, spelling != .typed, !plain { transcoder = PlainItemTranscoder() } else { transcoder = nil }
     }
 
     func convert(_ line: UnsafeRawBufferPointer, into out: ByteBuffer) throws -> ConvertedLine {
         switch format {
         case .json:
+            if let transcoder, transcoder.transcode(line, into: out) {
+                out.append(UInt8(ascii: "\n"))
+                return .record
+            }
             switch try decoder.decodeRecord(line) {
             case let .item(item):
                 try write(item, into: out)
