@@ -59,6 +59,46 @@ struct PipelineBench {
         return "rm -f '\(dataFolder)/sqlite.db'* && sqlite3 '\(dataFolder)/sqlite.db' < '\(script)' > /dev/null"
     }
 
+    var halfUpdates: String { "\(dataFolder)/half-updates.jsonl" }
+
+    /// The stream with every second item's key changed (a new item); the others replace
+    /// items the first load wrote.
+    func prepareHalfUpdates() throws {
+        guard fileSize(halfUpdates) == 0 else { return }
+        _ = try timeShell("awk 'NR % 2 == 0 { sub(/\"Item\":\\{\"id\":\\{\"S\":\"/, \"&new-\") } { print }' '\(stream)' > '\(halfUpdates)'")
+    }
+
+    /// A fresh copy of the loaded table (untimed before each run).
+    var updateSetup: String {
+        "rm -rf '\(dataFolder)/tables/BenchUpdate' && cp -a '\(dataFolder)/tables/BenchLoad' '\(dataFolder)/tables/BenchUpdate' && sed -i 's/\"BenchLoad\"/\"BenchUpdate\"/' '\(dataFolder)/tables/BenchUpdate/table.json'"
+    }
+
+    func loadUpdates(threads: Int) -> String {
+        "\(tool("ferry-load")) --table BenchUpdate --threads \(threads) < '\(halfUpdates)' 2>/dev/null"
+    }
+
+    /// sqlite3's side: a copy of the loaded database, then the same lines replaced in.
+    var sqliteUpdateSetup: String {
+        "cp '\(dataFolder)/sqlite.db' '\(dataFolder)/sqlite-update.db' && rm -f '\(dataFolder)/sqlite-update.db-wal' '\(dataFolder)/sqlite-update.db-shm'"
+    }
+
+    var sqliteUpdate: String {
+        let script = "\(dataFolder)/sqlite-update.sql"
+        let sql = """
+            PRAGMA journal_mode=WAL;
+            CREATE TEMP TABLE staging(line TEXT);
+            .mode ascii
+            .separator "\\037" "\\n"
+            .import '\(halfUpdates)' staging
+            BEGIN;
+            INSERT OR REPLACE INTO t SELECT json_extract(line, '$.Item.id.S'), line FROM staging WHERE json_extract(line, '$.Item') IS NOT NULL;
+            COMMIT;
+
+            """
+        try? sql.write(toFile: script, atomically: true, encoding: .utf8)
+        return "sqlite3 '\(dataFolder)/sqlite-update.db' < '\(script)' > /dev/null"
+    }
+
     var pipe: String {
         "rm -rf '\(dataFolder)/tables/BenchPipe' && \(tool("ferry-extract")) \(bucketURI) "
             + "| '\(tools)/ferry-transform' --where 'age >= :a' --values '{\":a\":18}' --set 'email = lower(email)' "

@@ -26,7 +26,12 @@ let spec = CommandSpec(
     ],
     examples: ["ferry-bench --items 50000 --runs 3", "make bench BENCH_ITEMS=4000000 BENCH_OUT=bench.json"])
 
-struct Reference { let name: String; let command: String }
+struct Reference {
+    let name: String
+    let command: String
+    /// Run before each timing, untimed (a stage that starts from a copied state).
+    var setup: String? = nil
+}
 
 // Internal: run one command and report its time and peak RSS (see runMeasured).
 if CommandLine.arguments.count == 4, CommandLine.arguments[1] == "--measure-child" {
@@ -92,6 +97,7 @@ CommandLineTool.main(spec) { args in
                 ourPeaks[i] = max(ourPeaks[i], lastChildPeakMB ?? inProcessPeakMB())
             }
             for (i, reference) in references.enumerated() {
+                if let setup = reference.setup { _ = try timeShell(setup) }
                 refTimes[i].append(try timeShell(reference.command))
                 refPeaks[i] = max(refPeaks[i], lastChildPeakMB ?? 0)
             }
@@ -179,6 +185,17 @@ CommandLineTool.main(spec) { args in
             // One thread gives the same rate (the commit is the bound: docs/performance.md);
             // `--threads 1` measures it.
             (", \(threads) threads", { _ = try timeShell(bench.load(threads: threads)) }),
+        ])
+        // Half updates: the same stream with every second item's key new, into a copy
+        // of the table the load made (the copy is untimed, on both sides).
+        try bench.prepareHalfUpdates()
+        try measure("load", "import (executables)", "load into the loaded table, half updates", bytes: streamBytes, references: [
+            Reference(name: "sqlite3 INSERT OR REPLACE", command: bench.sqliteUpdate, setup: bench.sqliteUpdateSetup),
+        ], variants: [
+            (", \(threads) threads", {
+                _ = try timeShell(bench.updateSetup)
+                _ = try timeShell(bench.loadUpdates(threads: threads))
+            }),
         ])
         try measure("pipe", "import (executables)", "extract|transform|load", bytes: plainBytes, references: []) { _ = try timeShell(bench.pipe) }
     }
