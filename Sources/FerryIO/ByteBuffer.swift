@@ -75,6 +75,9 @@ public final class ByteBuffer {
         append(UnsafeRawBufferPointer(start: text.utf8Start, count: text.utf8CodeUnitCount))
     }
 
+    /// Disfavoured so that a string literal takes the StaticString overload: no String
+    /// is made (and retained and released) per literal on the encoders' hot paths.
+    @_disfavoredOverload
     @inlinable public func append(_ text: String) {
         var text = text
         text.withUTF8 { append(UnsafeRawBufferPointer($0)) }

@@ -252,7 +252,7 @@ public final class Loader {
                 let decoder = ItemDecoder(spelling: rules == nil ? .auto : .typed)
                 let canonical = builder.storesCanonicalPuts ? CanonicalTypedItem() : nil
                 return { block in
-                    rules.map { Self.parseBackup(block, rules: $0, decoder: decoder, builder: builder, table: table, source: name) }
+                    rules.map { Self.parseBackup(block, rules: $0, decoder: decoder, canonical: canonical, builder: builder, table: table, source: name) }
                         ?? Self.parse(block, decoder: decoder, canonical: canonical, builder: builder, table: table)
                 }
             },
@@ -313,8 +313,8 @@ public final class Loader {
     /// A backup's lines: line 1 is its header (checked before the load began), the
     /// others items or the trailer under `BackupLineRules`; a line breaking them stops
     /// the load.
-    static func parseBackup(_ block: LineBlock, rules: BackupLineRules, decoder: ItemDecoder, builder: OperationBuilder,
-                            table: Table, source: String) -> ParsedBlock {
+    static func parseBackup(_ block: LineBlock, rules: BackupLineRules, decoder: ItemDecoder, canonical: CanonicalTypedItem? = nil,
+                            builder: OperationBuilder, table: Table, source: String) -> ParsedBlock {
         var result = ParsedBlock()
         result.bytes = Array(block.bytes)
         result.firstLine = block.firstLine
@@ -328,6 +328,15 @@ public final class Loader {
             let range = start..<(start + line.count)
             if number == 1 {
                 result.entries.append(.control(name: TableBackup.headerName, line: number, range: range))
+                return
+            }
+            // An item line as ferry-backup writes it: stored as it is, once the backup's
+            // key rules hold for it too (and its key is the one the tally orders by).
+            if let canonical, rules.schema == table.schema, line.count > 10, Self.typedItemPrefix.elementsEqual(line.prefix(9)),
+               line[line.count - 2] == UInt8(ascii: "}"), line[line.count - 1] == UInt8(ascii: "}"),
+               let write = table.prepareCanonicalPut(UnsafeRawBufferPointer(rebasing: line[8..<(line.count - 1)]), scanner: canonical,
+                                                     require: { rules.acceptsKey($0) }) {
+                result.entries.append(.backupItem(.success(write), key: write.key, line: number, range: range))
                 return
             }
             do {

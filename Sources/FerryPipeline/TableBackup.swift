@@ -151,6 +151,12 @@ public struct BackupLineRules: Sendable {
     }
 
     static let itemPrefix = Array(#"{"Item":{"#.utf8)
+
+    /// Whether an item with these key attributes keeps the backup's own key rules (the
+    /// rest of `check` for a line the canonical fast path took).
+    public func acceptsKey(_ keyItem: Item) -> Bool {
+        (try? schema.validateKey(of: keyItem)) != nil && (try? header.description.checkIndexKeys(of: keyItem)) != nil
+    }
 }
 
 /// A backup line's fault.

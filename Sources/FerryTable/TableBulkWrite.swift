@@ -133,7 +133,9 @@ extension Table {
     /// bulk group: the map's bytes are stored as they are and only the key attributes are
     /// decoded. Nil when the map is not canonical or the write would be refused: then
     /// `prepare` decodes it and reports the same error as always.
-    public func prepareCanonicalPut(_ map: UnsafeRawBufferPointer, scanner: CanonicalTypedItem) -> PreparedWrite? {
+    /// `require`: a further check of the key attributes (a backup's own description).
+    public func prepareCanonicalPut(_ map: UnsafeRawBufferPointer, scanner: CanonicalTypedItem,
+                                    require: ((Item) -> Bool)? = nil) -> PreparedWrite? {
         guard scanner.scan(map), let base = map.baseAddress else { return nil }
         var keyItem = Item()
         let keyNames = keyAttributeNames
@@ -151,7 +153,7 @@ extension Table {
             }
         }
         guard (try? schema.validateKey(of: keyItem)) != nil, (try? description.checkIndexKeys(of: keyItem)) != nil,
-              let key = tableKey(keyItem) else { return nil }
+              require?(keyItem) ?? true, let key = tableKey(keyItem) else { return nil }
         let encoded = Array(map)
         var write = PreparedWrite(kind: .put, key: key, size: scanner.size, encoded: encoded, condition: nil)
         write.lean = true
