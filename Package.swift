@@ -3,6 +3,11 @@
 // No package dependencies by design: only the toolchain and the system zlib.
 import PackageDescription
 
+/// Release builds of the byte-level layers skip Swift's dynamic exclusivity checks
+/// (15% of a scan's time, docs/performance.md); debug builds, which the tests run, keep
+/// them, so a violation still shows up in `make test`.
+let hotPath: [SwiftSetting] = [.unsafeFlags(["-enforce-exclusivity=unchecked"], .when(configuration: .release))]
+
 let package = Package(
     name: "Ferry",
     products: [
@@ -23,19 +28,19 @@ let package = Package(
         // Linux calls Glibc's module hides (renameat2); nothing but FerryIO imports it.
         .systemLibrary(name: "CSystemCalls", path: "Sources/CSystemCalls"),
         // Bytes in and out: line reader, buffered writer, gzip, hashes, the raw system calls.
-        .target(name: "FerryIO", dependencies: ["CZlib", "CSystemCalls"]),
+        .target(name: "FerryIO", dependencies: ["CZlib", "CSystemCalls"], swiftSettings: hotPath),
         // DynamoDB's values, exact numbers, JSON on bytes, item codecs, key encoding.
-        .target(name: "FerryValues", dependencies: ["FerryIO"]),
+        .target(name: "FerryValues", dependencies: ["FerryIO"], swiftSettings: hotPath),
         // DynamoDB's expression language (and Ferry's ETL extensions) over the values.
         .target(name: "FerryExpressions", dependencies: ["FerryValues"]),
         // The table engine: write-ahead log, memtable, sorted runs, compaction, DynamoDB semantics.
-        .target(name: "FerryTable", dependencies: ["FerryExpressions", "FerryValues", "FerryIO"]),
+        .target(name: "FerryTable", dependencies: ["FerryExpressions", "FerryValues", "FerryIO"], swiftSettings: hotPath),
         // DynamoDB's JSON API (requests, validation, responses) over the table engine.
         .target(name: "FerryTableService", dependencies: ["FerryTable", "FerryExpressions", "FerryValues", "FerryIO"]),
         // S3 semantics over plain files: buckets, objects, sidecar metadata, listing.
         .target(name: "FerryObjectStore", dependencies: ["FerryValues", "FerryIO"]),
         // Stream stages: extractor (formats, barriers), transform steps, loader (checkpoints), rejects.
-        .target(name: "FerryPipeline", dependencies: ["FerryTable", "FerryObjectStore", "FerryExpressions", "FerryValues", "FerryIO"]),
+        .target(name: "FerryPipeline", dependencies: ["FerryTable", "FerryObjectStore", "FerryExpressions", "FerryValues", "FerryIO"], swiftSettings: hotPath),
         // HTTP/1.1 server: parsing, keep-alive, chunked and gzip bodies, limits, timeouts. Knows nothing of AWS.
         .target(name: "FerryHTTP", dependencies: ["FerryIO"]),
         // AWS protocol pieces: SigV4 signing and verification, credentials files.
