@@ -70,44 +70,7 @@ private struct Walker {
     /// A string without escapes or control characters, valid UTF-8: its byte range
     /// (without the quotes).
     mutating func plainString() -> Range<Int>? {
-        guard take(UInt8(ascii: "\"")) else { return nil }
-        let start = pos
-        while pos < end {
-            let c = base[pos]
-            if c == UInt8(ascii: "\"") {
-                pos &+= 1
-                return start..<(pos - 1)
-            }
-            if c == UInt8(ascii: "\\") || c < 0x20 { return nil }
-            if c < 0x80 { pos &+= 1; continue }
-            guard skipUTF8() else { return nil }
-        }
-        return nil
-    }
-
-    /// One multi-byte UTF-8 sequence (RFC 3629: no overlongs, surrogates or values past U+10FFFF).
-    mutating func skipUTF8() -> Bool {
-        let c = base[pos]
-        var need: Int
-        var lo: UInt8 = 0x80, hi: UInt8 = 0xBF
-        switch c {
-        case 0xC2...0xDF: need = 1
-        case 0xE0: need = 2; lo = 0xA0
-        case 0xE1...0xEC, 0xEE...0xEF: need = 2
-        case 0xED: need = 2; hi = 0x9F
-        case 0xF0: need = 3; lo = 0x90
-        case 0xF1...0xF3: need = 3
-        case 0xF4: need = 3; hi = 0x8F
-        default: return false
-        }
-        guard end - pos > need, base[pos + 1] >= lo, base[pos + 1] <= hi else { return false }
-        var i = 2
-        while i <= need {
-            if base[pos + i] & 0xC0 != 0x80 { return false }
-            i += 1
-        }
-        pos += need + 1
-        return true
+        PlainJSONBytes.string(base, &pos, end: end)
     }
 
     /// `{"name":value,...}`; the names of one map must differ.
@@ -120,9 +83,7 @@ private struct Walker {
         while true {
             guard let name = plainString(), !name.isEmpty, name.count <= ItemRules.maxAttributeNameBytes,
                   take(UInt8(ascii: ":")) else { return nil }
-            for other in names[firstName...] where other.count == name.count {
-                if memcmp(base + other.lowerBound, base + name.lowerBound, name.count) == 0 { return nil }
-            }
+            if PlainJSONBytes.repeats(name, in: names[firstName...], base) { return nil }
             names.append(name)
             let valueStart = pos
             guard let value = self.value(depth: depth + 1) else { return nil }
@@ -173,10 +134,7 @@ private struct Walker {
     }
 
     mutating func literal(_ word: StaticString) -> Bool {
-        let n = word.utf8CodeUnitCount
-        guard end - pos >= n, memcmp(base + pos, word.utf8Start, n) == 0 else { return false }
-        pos += n
-        return true
+        PlainJSONBytes.literal(word, base, &pos, end: end)
     }
 
     /// A number string in the form DynamoNumber writes (no exponent, no leading or

@@ -42,21 +42,28 @@ struct PipelineBench {
 
     /// sqlite3 importing the same lines and keying them with json_extract in one transaction.
     var sqliteLoad: String {
-        let script = "\(dataFolder)/sqlite-load.sql"
+        "rm -f '\(dataFolder)/sqlite.db'* && " + sqliteImport(stream, into: "sqlite.db", script: "sqlite-load.sql",
+                                                               create: "CREATE TABLE t(id TEXT PRIMARY KEY, doc TEXT);")
+    }
+
+    /// sqlite3 reading `input`'s lines into a staging table and replacing them into `t`
+    /// (made by `create` first, when given) in one transaction, in WAL mode.
+    func sqliteImport(_ input: String, into database: String, script name: String, create: String) -> String {
+        let script = "\(dataFolder)/\(name)"
         let sql = """
             PRAGMA journal_mode=WAL;
-            CREATE TABLE t(id TEXT PRIMARY KEY, doc TEXT);
+            \(create)
             CREATE TEMP TABLE staging(line TEXT);
             .mode ascii
             .separator "\\037" "\\n"
-            .import '\(stream)' staging
+            .import '\(input)' staging
             BEGIN;
             INSERT OR REPLACE INTO t SELECT json_extract(line, '$.Item.id.S'), line FROM staging WHERE json_extract(line, '$.Item') IS NOT NULL;
             COMMIT;
 
             """
         try? sql.write(toFile: script, atomically: true, encoding: .utf8)
-        return "rm -f '\(dataFolder)/sqlite.db'* && sqlite3 '\(dataFolder)/sqlite.db' < '\(script)' > /dev/null"
+        return "sqlite3 '\(dataFolder)/\(database)' < '\(script)' > /dev/null"
     }
 
     var halfUpdates: String { "\(dataFolder)/half-updates.jsonl" }
@@ -82,22 +89,7 @@ struct PipelineBench {
         "cp '\(dataFolder)/sqlite.db' '\(dataFolder)/sqlite-update.db' && rm -f '\(dataFolder)/sqlite-update.db-wal' '\(dataFolder)/sqlite-update.db-shm'"
     }
 
-    var sqliteUpdate: String {
-        let script = "\(dataFolder)/sqlite-update.sql"
-        let sql = """
-            PRAGMA journal_mode=WAL;
-            CREATE TEMP TABLE staging(line TEXT);
-            .mode ascii
-            .separator "\\037" "\\n"
-            .import '\(halfUpdates)' staging
-            BEGIN;
-            INSERT OR REPLACE INTO t SELECT json_extract(line, '$.Item.id.S'), line FROM staging WHERE json_extract(line, '$.Item') IS NOT NULL;
-            COMMIT;
-
-            """
-        try? sql.write(toFile: script, atomically: true, encoding: .utf8)
-        return "sqlite3 '\(dataFolder)/sqlite-update.db' < '\(script)' > /dev/null"
-    }
+    var sqliteUpdate: String { sqliteImport(halfUpdates, into: "sqlite-update.db", script: "sqlite-update.sql", create: "") }
 
     var pipe: String {
         "rm -rf '\(dataFolder)/tables/BenchPipe' && \(tool("ferry-extract")) \(bucketURI) "

@@ -152,23 +152,7 @@ struct JSONScanner {
     @inline(__always)
     private mutating func scanPlainString() throws -> Bool {
         while true {
-            // Eight bytes at a time (SWAR). A byte is flagged when it is a quote, a
-            // backslash, below 0x20 or non-ASCII; borrows only run upward from a truly
-            // flagged byte, so the lowest flag is exact and the cursor can jump to it.
-            while end - pos >= 8 {
-                let v = UnsafeRawPointer(base + pos).loadUnaligned(as: UInt64.self)
-                let quote = v ^ 0x2222_2222_2222_2222
-                let slash = v ^ 0x5C5C_5C5C_5C5C_5C5C
-                let special = (((quote &- 0x0101_0101_0101_0101) & ~quote)
-                    | ((slash &- 0x0101_0101_0101_0101) & ~slash)
-                    | (v &- 0x2020_2020_2020_2020)   // below 0x20 (borrows into the high bit)
-                    | v) & 0x8080_8080_8080_8080     // non-ASCII
-                if special != 0 {
-                    pos &+= special.trailingZeroBitCount >> 3
-                    break
-                }
-                pos &+= 8
-            }
+            PlainJSONBytes.skipPlainASCII(base, &pos, end: end)
             guard pos < end else { throw error("unterminated string") }
             let c = base[pos]
             if c == UInt8(ascii: "\"") { return true }
@@ -181,19 +165,8 @@ struct JSONScanner {
     /// Checks one multi-byte UTF-8 sequence at the cursor (RFC 3629: no overlongs, no
     /// surrogates, nothing above U+10FFFF) and steps over it.
     private mutating func skipUTF8Sequence() throws {
-        let c = base[pos]
-        var need: Int
-        var lo: UInt8 = 0x80, hi: UInt8 = 0xBF
-        switch c {
-        case 0xC2...0xDF: need = 1
-        case 0xE0: need = 2; lo = 0xA0
-        case 0xE1...0xEC, 0xEE...0xEF: need = 2
-        case 0xED: need = 2; hi = 0x9F
-        case 0xF0: need = 3; lo = 0x90
-        case 0xF1...0xF3: need = 3
-        case 0xF4: need = 3; hi = 0x8F
-        default: throw error("invalid UTF-8 in string")
-        }
+        guard let (count, lo, hi) = UTF8Lead.of(base[pos]) else { throw error("invalid UTF-8 in string") }
+        var need = count
         guard end - pos > need else { throw error("invalid UTF-8 in string") }
         var i = pos + 1
         let b1 = base[i]
