@@ -154,10 +154,17 @@ struct BloomFilter {
 
     static func insert(_ h: UInt64, into bits: inout [UInt8]) {
         let m = UInt64(bits.count * 8)
-        let h1 = h & 0xFFFF_FFFF, h2 = h >> 32
-        for i in 0..<UInt64(SortedRunFormat.bloomProbes) {
-            let bit = (h1 &+ i &* h2) % m
-            bits[Int(bit >> 3)] |= 1 << UInt8(bit & 7)
+        // Probe i is (h1 + i * h2) mod m (docs/sorted-run-format.md). h1, h2 < 2^32 and
+        // i < 256, so the sum never wraps and stepping by h2 mod m gives the same bits with
+        // two divisions instead of one per probe.
+        var bit = (h & 0xFFFF_FFFF) % m
+        let step = (h >> 32) % m
+        bits.withUnsafeMutableBufferPointer { b in
+            for _ in 0..<SortedRunFormat.bloomProbes {
+                b[Int(bit >> 3)] |= 1 << UInt8(bit & 7)
+                bit += step
+                if bit >= m { bit -= m }
+            }
         }
     }
 
@@ -170,14 +177,20 @@ struct BloomFilter {
     var encoded: [UInt8] { [UInt8(probes)] + bits }
 
     func mayContain(_ key: UnsafeRawBufferPointer) -> Bool {
+        mayContain(hash: SortedRunFormat.bloomHash(key))
+    }
+
+    /// `mayContain` for a key whose hash is known (one hash for every run's filter).
+    func mayContain(hash h: UInt64) -> Bool {
         guard !bits.isEmpty else { return true }
-        let h = SortedRunFormat.bloomHash(key)
-        let h1 = h & 0xFFFF_FFFF, h2 = h >> 32
         let m = UInt64(bits.count * 8)
+        var bit = (h & 0xFFFF_FFFF) % m
+        let step = (h >> 32) % m
         return bits.withUnsafeBufferPointer { b in
-            for i in 0..<UInt64(probes) {
-                let bit = (h1 &+ i &* h2) % m
+            for _ in 0..<probes {
                 if b[Int(bit >> 3)] & (1 << UInt8(bit & 7)) == 0 { return false }
+                bit += step
+                if bit >= m { bit -= m }
             }
             return true
         }
@@ -363,7 +376,12 @@ public final class SortedRun: @unchecked Sendable {
     /// The entry for `key` (a tombstone has `value == nil`), or nil when the run has none.
     /// The bloom filter answers most misses without reading a block.
     public func get(_ key: [UInt8]) throws -> RunEntry? {
-        guard key.withUnsafeBytes({ bloom.mayContain($0) }), let i = blockIndex(for: key) else { return nil }
+        try get(key, hash: key.withUnsafeBytes { SortedRunFormat.bloomHash($0) })
+    }
+
+    /// `get` with the key's bloom hash already worked out.
+    func get(_ key: [UInt8], hash: UInt64) throws -> RunEntry? {
+        guard bloom.mayContain(hash: hash), let i = blockIndex(for: key) else { return nil }
         let bytes = try blockBytes(i)
         var found: RunEntry? = nil
         try bytes.withUnsafeBytes { raw in

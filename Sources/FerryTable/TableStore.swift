@@ -682,8 +682,10 @@ public struct StoreSnapshot: @unchecked Sendable {
         for table in memtables {
             if let found = table.lookup(key) { return found }
         }
+        guard !runs.isEmpty else { return nil }
+        let hash = key.withUnsafeBytes { SortedRunFormat.bloomHash($0) }   // once for every run's filter
         for run in runs {
-            if let entry = try run.get(key) { return entry.value }
+            if let entry = try run.get(key, hash: hash) { return entry.value }
         }
         return nil
     }
