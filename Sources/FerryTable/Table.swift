@@ -61,7 +61,12 @@ public struct WriteGroup: Sendable {
 /// table's lock) or for reading (a snapshot; no lock, so it works beside a writer in
 /// another process).
 public final class Table: @unchecked Sendable {
-    public private(set) var description: TableDescription
+    public private(set) var description: TableDescription {
+        didSet { keyAttributeNames = Self.keyAttributeNames(of: description) }
+    }
+    /// The key attributes of the table and its indexes, by name bytes (what a canonical
+    /// put decodes); kept with the description, not rebuilt per item.
+    private(set) var keyAttributeNames: [(name: [UInt8], attribute: KeyAttribute)] = []
     let folder: Directory
     let store: TableStore?
     private let readView: StoreSnapshot?
@@ -74,6 +79,7 @@ public final class Table: @unchecked Sendable {
         self.folder = folder
         self.store = store
         readView = nil
+        keyAttributeNames = Self.keyAttributeNames(of: description)
     }
 
     init(description: TableDescription, folder: Directory, snapshot: StoreSnapshot) {
@@ -81,6 +87,7 @@ public final class Table: @unchecked Sendable {
         self.folder = folder
         store = nil
         readView = snapshot
+        keyAttributeNames = Self.keyAttributeNames(of: description)
     }
 
     public var name: String { description.name }

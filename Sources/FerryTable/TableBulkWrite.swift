@@ -120,9 +120,9 @@ extension Table {
 extension Table {
     /// The key attributes of the table and its indexes, by name bytes: what a canonical
     /// put has to decode.
-    var keyAttributeNames: [(name: [UInt8], attribute: KeyAttribute)] {
+    static func keyAttributeNames(of description: TableDescription) -> [(name: [UInt8], attribute: KeyAttribute)] {
         var out: [(name: [UInt8], attribute: KeyAttribute)] = []
-        for attribute in schema.attributes + description.indexes.flatMap(\.keySchema.attributes)
+        for attribute in description.keySchema.attributes + description.indexes.flatMap(\.keySchema.attributes)
         where !out.contains(where: { $0.attribute.name == attribute.name }) {
             out.append((Array(attribute.name.utf8), attribute))
         }
