@@ -311,6 +311,9 @@ final class ImportToolTests: ToolTestCase {
         try sh("echo '{}' | ferry-load --table Nope --create id:X", expect: 2)
         try sh("echo '{}' | ferry-load --table Nope --create id:S --update 'ADD'", expect: 2)
         try sh("ferry-extract --format nope x", expect: 2)
+        let bulk = try sh("ferry-load --table Nope --create id:S --bulk sometimes < /dev/null", expect: 2)
+        XCTAssertEqual(bulk.stderr.split(separator: "\n").first.map(String.init),
+                       "ferry-load: error: invalid value 'sometimes' for '--bulk': expected one of auto, always, never")
         let none = try sh("ferry-extract s3://nobucket/x", expect: 1)
         XCTAssertTrue(none.stderr.hasPrefix("ferry-extract: error: "), none.stderr)
     }
