@@ -110,10 +110,17 @@ extension PipelineBench {
         }
         if fileSize(exportFile) == 0 { _ = try timeShell(export) }
         if fileSize(backupFile) == 0 { _ = try timeShell(backup) }
+        if fileSize("\(dataFolder)/\(sqliteExportDatabase)") == 0 {
+            _ = try timeShell(sqliteImport(stream, into: sqliteExportDatabase, script: "sqlite-export.sql",
+                                           create: "CREATE TABLE t(id TEXT PRIMARY KEY, doc TEXT);"))
+        }
         try? ObjectStore(dataFolder: dataFolder).createBucket("exports")
     }
 
     var export: String { "\(tool("ferry-export")) --table BenchBackup > '\(exportFile)'" }
+    /// The same lines in sqlite3 (made once, untimed), read back the way the export is.
+    var sqliteExportDatabase: String { "sqlite-export.db" }
+    var sqliteExport: String { "sqlite3 '\(dataFolder)/\(sqliteExportDatabase)' 'SELECT doc FROM t;' > '\(dataFolder)/sqlite-export.txt'" }
     var exportAmazon: String { "rm -rf '\(dataFolder)/s3/exports/nightly' && \(tool("ferry-export")) --table BenchBackup --to s3://exports/nightly > /dev/null" }
     var backup: String { "\(tool("ferry-backup")) --table BenchBackup --out '\(backupFile)' 2>/dev/null" }
     var gzipReference: String { "gzip -6 -c '\(exportFile)' > '\(dataFolder)/export.jsonl.gz'" }

@@ -218,7 +218,9 @@ CommandLineTool.main(spec) { args in
         try bench.prepare(plain: plain)
         try bench.prepareBackup()
         let exportBytes = Double(fileSize(bench.exportFile))
-        try measure("backup", "export and backup (executables)", "export NDJSON", bytes: exportBytes, references: []) { _ = try timeShell(bench.export) }
+        try measure("backup", "export and backup (executables)", "export NDJSON", bytes: exportBytes, references: [
+            Reference(name: "sqlite3 SELECT doc (to a file)", command: bench.sqliteExport),
+        ]) { _ = try timeShell(bench.export) }
         try measure("backup", "export and backup (executables)", "export, Amazon layout", bytes: exportBytes, references: []) { _ = try timeShell(bench.exportAmazon) }
         try measure("backup", "export and backup (executables)", "backup (gzip -6, all cores)", bytes: exportBytes, references: [
             Reference(name: "gzip -6 of the export", command: bench.gzipReference),
