@@ -163,7 +163,33 @@ public final class Table: @unchecked Sendable {
     /// before it; one fsync for all. Failed conditions and refused items are reported in
     /// the outcomes and change nothing; the rest commit together.
     public func write(_ operations: [WriteOperation]) throws -> [WriteOutcome] {
-        try write(prepared: operations.map { operation in Result { try prepare(operation) } })
+        try write(prepared: prepareAll(operations))
+    }
+
+    /// `prepare` of every operation, on every core when there are enough of them to pay
+    /// for the threads (checking and encoding is half a large batch's time); in order.
+    func prepareAll(_ operations: [WriteOperation]) -> [Result<PreparedWrite, Error>] {
+        let threads = min(ProcessInfo.processInfo.activeProcessorCount, operations.count / Self.operationsPerPrepareThread)
+        guard threads > 1 else { return operations.map { operation in Result { try prepare(operation) } } }
+        let parts = UnsafeMutableBufferPointer<[Result<PreparedWrite, Error>]>.allocate(capacity: threads)
+        parts.initialize(repeating: [])
+        defer { parts.deinitialize(); parts.deallocate() }
+        let shared = PreparedParts(parts)
+        DispatchQueue.concurrentPerform(iterations: threads) { part in
+            let range = (operations.count * part / threads)..<(operations.count * (part + 1) / threads)
+            shared.parts[part] = operations[range].map { operation in Result { try prepare(operation) } }
+        }
+        return Array(parts.joined())
+    }
+
+    /// Below this many operations a thread, one thread prepares the batch.
+    static let operationsPerPrepareThread = 256
+
+    /// The slices `prepareAll`'s threads fill: each slot written by one thread, read after
+    /// `concurrentPerform` returns (its join orders the writes before the reads).
+    private struct PreparedParts: @unchecked Sendable {
+        let parts: UnsafeMutableBufferPointer<[Result<PreparedWrite, Error>]>
+        init(_ parts: UnsafeMutableBufferPointer<[Result<PreparedWrite, Error>]>) { self.parts = parts }
     }
 
     /// As `write(_:)` for operations already checked by `prepare` (on any thread), plus

@@ -166,6 +166,24 @@ final class BulkWriteTests: XCTestCase {
         XCTAssertNil(Array(big.utf8).withUnsafeBytes { table.prepareCanonicalPut($0, scanner: scanner) })
     }
 
+    /// A batch large enough to be prepared on several threads (Table.prepareAll) gives
+    /// the outcomes, in order, and the key spaces that one thread preparing it gives,
+    /// refused operations included at their places.
+    func testALargeBatchPreparedOnEveryCoreEqualsOnePreparedInOrder() throws {
+        let parallel = try catalog.openForWriting("ByRun", program: "test")
+        let serial = try catalog.openForWriting("ByLog", program: "test")
+        var random = Random(state: 7)
+        var operations = group(&random, size: 3 * Table.operationsPerPrepareThread * 2, round: 0)
+        for place in [0, 5, 700, operations.count - 1] { operations[place] = .put(Item([("pk", .s("no sort key \(place)"))]), condition: nil) }
+        XCTAssertGreaterThan(operations.count / Table.operationsPerPrepareThread, 1)
+        let outcomes = try parallel.write(operations)
+        let expected = try serial.write(prepared: operations.map { op in Result { try serial.prepare(op) } })
+        XCTAssertEqual(outcomes.map(Self.kind), expected.map(Self.kind))
+        XCTAssertEqual(outcomes.filter { if case .rejected = $0 { return true }; return false }.count, 4)
+        XCTAssertEqual(try entries(parallel), try entries(serial))
+        XCTAssertEqual(parallel.stats, serial.stats)
+    }
+
     private static func kind(_ outcome: WriteOutcome) -> String {
         switch outcome {
         case .applied: return "applied"
