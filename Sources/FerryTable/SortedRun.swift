@@ -205,7 +205,7 @@ public final class SortedRun: @unchecked Sendable {
     public let count: Int
     public let fileSize: Int
     private let fd: Int32
-    let blocks: [(lastKey: [UInt8], offset: Int, length: Int)]
+    let blocks: RunBlockIndex
     let bloom: BloomFilter
 
     public init(path: String) throws {
@@ -244,21 +244,21 @@ public final class SortedRun: @unchecked Sendable {
             let bloomBytes = try Self.readChecked(fd, path, at: bloomOffset, count: bloomLength, what: "bloom filter")
             bloom = BloomFilter(bits: Array(bloomBytes[1...]), probes: Int(bloomBytes[0]))
             let indexBytes = try Self.readChecked(fd, path, at: indexOffset, count: indexLength, what: "index")
-            var parsed: [(lastKey: [UInt8], offset: Int, length: Int)] = []
+            var parsed = RunBlockIndex()
             try indexBytes.withUnsafeBytes { raw in
                 var p = 0
                 while p < indexLength {
                     guard let keyLength = SortedRunFormat.readVarint(raw, &p, end: indexLength), p + keyLength <= indexLength else {
                         throw SortedRunError.corrupt(path: path, offset: indexOffset + p, reason: "bad index entry")
                     }
-                    let key = Array(raw[p..<(p + keyLength)])
+                    let key = UnsafeRawBufferPointer(rebasing: raw[p..<(p + keyLength)])
                     p += keyLength
                     guard let offset = SortedRunFormat.readVarint(raw, &p, end: indexLength),
                           let length = SortedRunFormat.readVarint(raw, &p, end: indexLength),
                           offset >= SortedRunFormat.headerSize, offset + length + 4 <= bloomOffset else {
                         throw SortedRunError.corrupt(path: path, offset: indexOffset + p, reason: "bad index entry")
                     }
-                    parsed.append((key, offset, length))
+                    parsed.append(lastKey: key, offset: offset, length: length)
                 }
             }
             blocks = parsed
@@ -368,7 +368,7 @@ public final class SortedRun: @unchecked Sendable {
         var low = 0, high = blocks.count
         while low < high {
             let mid = (low + high) / 2
-            if KeyOrder.compare(blocks[mid].lastKey, key) < 0 { low = mid + 1 } else { high = mid }
+            if blocks.compareLastKey(mid, key) < 0 { low = mid + 1 } else { high = mid }
         }
         return low < blocks.count ? low : nil
     }
@@ -409,6 +409,36 @@ public final class SortedRun: @unchecked Sendable {
     /// Reads every block and checks every checksum (`ferry-table verify`).
     public func verify() throws {
         for i in blocks.indices { _ = try entries(ofBlock: i) }
+    }
+}
+
+/// A run's sparse index as it is held in memory: each block's last key, offset and length
+/// in flat arrays, three allocations for the run rather than one a block (a 16M-item table
+/// has 440k blocks: 40 bytes each instead of 90). Not thread-safe to build; read-only after.
+struct RunBlockIndex: Sendable {
+    private var keyBytes: [UInt8] = []
+    private var keyEnds: [Int] = []
+    private var spans: [(offset: Int, length: Int)] = []
+
+    var count: Int { spans.count }
+    var indices: Range<Int> { 0..<spans.count }
+
+    mutating func append(lastKey: UnsafeRawBufferPointer, offset: Int, length: Int) {
+        keyBytes.append(contentsOf: lastKey)
+        keyEnds.append(keyBytes.count)
+        spans.append((offset, length))
+    }
+
+    subscript(i: Int) -> (offset: Int, length: Int) { spans[i] }
+
+    func lastKey(_ i: Int) -> [UInt8] { Array(keyBytes[(i == 0 ? 0 : keyEnds[i - 1])..<keyEnds[i]]) }
+
+    /// KeyOrder.compare of block `i`'s last key with `key`.
+    func compareLastKey(_ i: Int, _ key: [UInt8]) -> Int {
+        let start = i == 0 ? 0 : keyEnds[i - 1]
+        return keyBytes.withUnsafeBytes { all in
+            key.withUnsafeBytes { KeyOrder.compare(UnsafeRawBufferPointer(rebasing: all[start..<keyEnds[i]]), $0) }
+        }
     }
 }
 
