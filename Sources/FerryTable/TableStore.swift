@@ -518,14 +518,33 @@ final class StoreEngine: @unchecked Sendable {
         return t
     }
 
-    /// The newest runs that share a tier, when there are enough of them to merge.
-    /// Caller holds `state`.
+    /// The runs to merge next: the newest stretch of at least `compactionFanIn` adjacent
+    /// runs of one tier, the lowest such tier first (its merge is the cheapest). Looking
+    /// past the newest run matters: a load appends small runs faster than they merge,
+    /// and the bigger runs their merges leave must still merge in turn, or a 16M-item
+    /// load ends with 20 runs for every get and bloom check to visit. Any contiguous
+    /// range may merge: its output takes its place. Caller holds `state`.
     private func compactionCandidates() -> Range<Int>? {
-        guard let newest = runs.last else { return nil }
-        let t = tier(newest.run)
-        var start = runs.count - 1
-        while start > 0 && tier(runs[start - 1].run) <= t { start -= 1 }
-        return runs.count - start >= Self.compactionFanIn ? start..<runs.count : nil
+        Self.compactionRange(tiers: runs.map { tier($0.run) }, fanIn: Self.compactionFanIn)
+    }
+
+    /// The policy on its own, `tiers` from the oldest run to the newest: for the lowest
+    /// tier t that has one, the newest stretch of adjacent runs of tier t or lower that
+    /// holds at least `fanIn` runs of tier t (smaller runs among them join the merge, so
+    /// none is left stranded between bigger ones).
+    static func compactionRange(tiers: [Int], fanIn: Int) -> Range<Int>? {
+        guard let top = tiers.max() else { return nil }
+        for t in 0...top {
+            var end = tiers.count
+            while end > 0 {
+                guard tiers[end - 1] <= t else { end -= 1; continue }
+                var start = end - 1
+                while start > 0 && tiers[start - 1] <= t { start -= 1 }
+                if tiers[start..<end].reduce(0, { $0 + ($1 == t ? 1 : 0) }) >= fanIn { return start..<end }
+                end = start
+            }
+        }
+        return nil
     }
 
     private func compactionDue() -> Bool { compactionCandidates() != nil }

@@ -145,6 +145,24 @@ final class TableStoreTests: XCTestCase {
         XCTAssertEqual(last, ["k02999", "k02998"])
     }
 
+    /// Tiered merging looks past the newest run: the bigger runs earlier merges left
+    /// merge in turn while a load keeps appending small ones; the lowest tier goes first,
+    /// and smaller runs between bigger ones join their merge.
+    func testCompactionPicksTheLowestTierWithEnoughAdjacentRuns() {
+        XCTAssertNil(StoreEngine.compactionRange(tiers: [], fanIn: 4))
+        XCTAssertNil(StoreEngine.compactionRange(tiers: [2, 1, 1, 1, 0, 0, 0], fanIn: 4))
+        XCTAssertEqual(StoreEngine.compactionRange(tiers: [0, 0, 0, 0], fanIn: 4), 0..<4)
+        // Four tier-1 runs before one new tier-0 run: they merge, with it (the old rule saw
+        // only the newest run's tier, so a load left every bigger run unmerged).
+        XCTAssertEqual(StoreEngine.compactionRange(tiers: [2, 1, 1, 1, 1, 0], fanIn: 4), 1..<6)
+        XCTAssertEqual(StoreEngine.compactionRange(tiers: [1, 0, 1, 0, 1, 0, 1, 0], fanIn: 4), 0..<8)
+        // Both a tier-1 and a tier-0 stretch: the tier-0 one, the cheaper merge.
+        XCTAssertEqual(StoreEngine.compactionRange(tiers: [1, 1, 1, 1, 0, 0, 0, 0, 0], fanIn: 4), 4..<9)
+        // Two stretches of one tier: the newer.
+        XCTAssertEqual(StoreEngine.compactionRange(tiers: [1, 1, 1, 1, 2, 1, 1, 1, 1], fanIn: 4), 5..<9)
+        XCTAssertEqual(StoreEngine.compactionRange(tiers: [3, 2, 2, 2, 2, 1, 1, 1], fanIn: 4), 1..<8)
+    }
+
     func testCompactionDropsTombstonesAndKeepsCounts() throws {
         let path = try TestSupport.temporaryFolder().path
         let store = try TableStore(folder: path, name: "T", program: "test")
