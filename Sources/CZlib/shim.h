@@ -76,14 +76,17 @@ static inline uint32_t ferry_crc32_fold(uint32_t crc, const unsigned char *bytes
     return ~(uint32_t)_mm_extract_epi32(a, 1);
 }
 
-/// 1 when this CPU has PCLMULQDQ and SSE4.1, else 0; asked once per module that calls it.
+/// 1 when this CPU has PCLMULQDQ and SSE4.1, else 0; asked once per module that calls it
+/// (threads racing to ask store the same answer; relaxed atomics keep that defined).
 static inline int ferry_crc32_has_fold(void) {
     static int known = -1;
-    if (known < 0) {
+    int answer = __atomic_load_n(&known, __ATOMIC_RELAXED);
+    if (answer < 0) {
         unsigned int a = 0, b = 0, c = 0, d = 0;
-        known = (__get_cpuid(1, &a, &b, &c, &d) && (c & bit_PCLMUL) && (c & bit_SSE4_1)) ? 1 : 0;
+        answer = (__get_cpuid(1, &a, &b, &c, &d) && (c & bit_PCLMUL) && (c & bit_SSE4_1)) ? 1 : 0;
+        __atomic_store_n(&known, answer, __ATOMIC_RELAXED);
     }
-    return known;
+    return answer;
 }
 #endif
 

@@ -431,8 +431,6 @@ struct RunBlockIndex: Sendable {
 
     subscript(i: Int) -> (offset: Int, length: Int) { spans[i] }
 
-    func lastKey(_ i: Int) -> [UInt8] { Array(keyBytes[(i == 0 ? 0 : keyEnds[i - 1])..<keyEnds[i]]) }
-
     /// KeyOrder.compare of block `i`'s last key with `key`.
     func compareLastKey(_ i: Int, _ key: [UInt8]) -> Int {
         let start = i == 0 ? 0 : keyEnds[i - 1]

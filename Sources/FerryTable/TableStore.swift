@@ -549,14 +549,30 @@ final class StoreEngine: @unchecked Sendable {
 
     private func compactionDue() -> Bool { compactionCandidates() != nil }
 
-    /// Merges the newest same-tier runs into one. Tombstones are dropped when the merge
-    /// includes the oldest run (nothing older can hold the key).
     private var isStopping: Bool {
         state.lock()
         defer { state.unlock() }
         return stopping
     }
 
+    /// Flushes the frozen memtables waiting now, from inside a merge: a merge of big runs
+    /// takes minutes, and writers must not wait for it (a logged commit blocks once two
+    /// memtables wait, a bulk commit until the memtable drains). Safe mid-merge: a flush
+    /// only appends a run after the merge's range.
+    private func flushWaitingMemtables() throws {
+        while true {
+            state.lock()
+            guard let job = frozen.first else { state.unlock(); return }
+            state.unlock()
+            try flushFrozen(job.memtable, lastLog: job.lastLog, stats: job.stats)
+            state.lock()
+            state.broadcast()
+            state.unlock()
+        }
+    }
+
+    /// Merges the runs `compactionCandidates` names into one, in their place. Tombstones
+    /// are dropped when the merge includes the oldest run (nothing older can hold the key).
     private func compactOnce() throws {
         state.lock()
         guard let range = compactionCandidates() else { state.unlock(); return }
@@ -576,9 +592,12 @@ final class StoreEngine: @unchecked Sendable {
                 entries += 1
                 // Closing does not wait for a merge: the next writer to open the table
                 // merges the same runs again (nothing depends on this one).
-                if entries & 0x3FFF == 0 && isStopping {
-                    writer.abandon()
-                    return
+                if entries & 0xFFF == 0 {
+                    if isStopping {
+                        writer.abandon()
+                        return
+                    }
+                    try flushWaitingMemtables()
                 }
             }
             try writer.finish()
