@@ -11,7 +11,8 @@ static inline int ferry_deflate_init(z_streamp stream, int level, int window_bit
 
 // CRC-32 four times zlib 1.2's speed on x86-64 with PCLMULQDQ (measured 3.0 -> 12.9 GB/s
 // on this project's machine); zlib's own code for short buffers, tails and other CPUs.
-// Tested against zlib at every length to 1100, 16 alignments (CRC32Tests).
+// Tested against a bitwise CRC at every length to 1100, 16 alignments, 3 seeds
+// (HashTests.testCRC32EqualsABitwiseCRCAtEveryLengthAndAlignment).
 #include <stdint.h>
 #include <stddef.h>
 #if defined(__x86_64__)

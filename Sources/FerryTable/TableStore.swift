@@ -518,12 +518,11 @@ final class StoreEngine: @unchecked Sendable {
         return t
     }
 
-    /// The runs to merge next: the newest stretch of at least `compactionFanIn` adjacent
-    /// runs of one tier, the lowest such tier first (its merge is the cheapest). Looking
-    /// past the newest run matters: a load appends small runs faster than they merge,
-    /// and the bigger runs their merges leave must still merge in turn, or a 16M-item
-    /// load ends with 20 runs for every get and bloom check to visit. Any contiguous
-    /// range may merge: its output takes its place. Caller holds `state`.
+    /// The runs to merge next (`compactionRange`). Looking past the newest run matters: a
+    /// load appends small runs faster than they merge, and the bigger runs their merges
+    /// leave must still merge in turn, or a 16M-item load ends with 20 runs for every get
+    /// and bloom check to visit. Any contiguous range may merge: its output takes its
+    /// place. Caller holds `state`.
     private func compactionCandidates() -> Range<Int>? {
         Self.compactionRange(tiers: runs.map { tier($0.run) }, fanIn: Self.compactionFanIn)
     }

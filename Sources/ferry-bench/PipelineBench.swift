@@ -40,10 +40,13 @@ struct PipelineBench {
         "rm -rf '\(dataFolder)/tables/BenchLoad' && \(tool("ferry-load")) --table BenchLoad --create id:S --threads \(threads) < '\(stream)' 2>/dev/null"
     }
 
+    /// The sqlite3 table the load and export references use: the item's id, and the line.
+    static let keyDocTable = "CREATE TABLE t(id TEXT PRIMARY KEY, doc TEXT);"
+
     /// sqlite3 importing the same lines and keying them with json_extract in one transaction.
     var sqliteLoad: String {
         "rm -f '\(dataFolder)/sqlite.db'* && " + sqliteImport(stream, into: "sqlite.db", script: "sqlite-load.sql",
-                                                               create: "CREATE TABLE t(id TEXT PRIMARY KEY, doc TEXT);")
+                                                               create: Self.keyDocTable)
     }
 
     /// sqlite3 reading `input`'s lines into a staging table and replacing them into `t`
@@ -112,7 +115,7 @@ extension PipelineBench {
         if fileSize(backupFile) == 0 { _ = try timeShell(backup) }
         if fileSize("\(dataFolder)/\(sqliteExportDatabase)") == 0 {
             _ = try timeShell(sqliteImport(stream, into: sqliteExportDatabase, script: "sqlite-export.sql",
-                                           create: "CREATE TABLE t(id TEXT PRIMARY KEY, doc TEXT);"))
+                                           create: Self.keyDocTable))
         }
         try? ObjectStore(dataFolder: dataFolder).createBucket("exports")
     }
