@@ -62,11 +62,11 @@ public struct WriteGroup: Sendable {
 /// another process).
 public final class Table: @unchecked Sendable {
     public private(set) var description: TableDescription {
-        didSet { keyAttributeNames = Self.keyAttributeNames(of: description) }
+        didSet { canonicalPutPlan = CanonicalPutPlan(description) }
     }
-    /// The key attributes of the table and its indexes, by name bytes (what a canonical
-    /// put decodes); kept with the description, not rebuilt per item.
-    private(set) var keyAttributeNames: [(name: [UInt8], attribute: KeyAttribute)] = []
+    /// What a canonical put needs of the description, built once per description: one
+    /// retain per item instead of a copy of the description's dozen fields.
+    private(set) var canonicalPutPlan: CanonicalPutPlan
     let folder: Directory
     let store: TableStore?
     private let readView: StoreSnapshot?
@@ -79,7 +79,7 @@ public final class Table: @unchecked Sendable {
         self.folder = folder
         self.store = store
         readView = nil
-        keyAttributeNames = Self.keyAttributeNames(of: description)
+        canonicalPutPlan = CanonicalPutPlan(description)
     }
 
     init(description: TableDescription, folder: Directory, snapshot: StoreSnapshot) {
@@ -87,7 +87,7 @@ public final class Table: @unchecked Sendable {
         self.folder = folder
         store = nil
         readView = snapshot
-        keyAttributeNames = Self.keyAttributeNames(of: description)
+        canonicalPutPlan = CanonicalPutPlan(description)
     }
 
     public var name: String { description.name }
@@ -376,6 +376,8 @@ public final class Table: @unchecked Sendable {
 
     /// A write checked against the schema, before the current item is read: made by
     /// `prepare` on any thread, applied by `write(prepared:)` in order.
+    /// Its fields live in one object, copied on write: a bulk group moves a million of
+    /// these between arrays, and a copy then costs one retain, not one per field.
     public struct PreparedWrite: Sendable {
         enum Kind: Sendable {
             case put, delete
@@ -384,19 +386,68 @@ public final class Table: @unchecked Sendable {
             case update(UpdateExpression?)
             case merge(Item)
         }
-        var kind: Kind
-        public internal(set) var key: [UInt8]
+        /// The fields. Mutated only while uniquely referenced (`mutable`), so sharing
+        /// one between threads is safe.
+        private final class Fields: @unchecked Sendable {
+            var kind: Kind
+            var key: [UInt8]
+            var item: Item?
+            var size: Int
+            var encoded: [UInt8]?
+            var condition: ConditionExpression?
+            var keyItem: Item
+            var indexEntries: [(keyspace: UInt8, key: [UInt8], value: [UInt8], size: Int)]
+            var lean: Bool
+
+            init(kind: Kind, key: [UInt8], item: Item?, size: Int, encoded: [UInt8]?, condition: ConditionExpression?,
+                 keyItem: Item, indexEntries: [(keyspace: UInt8, key: [UInt8], value: [UInt8], size: Int)], lean: Bool) {
+                self.kind = kind
+                self.key = key
+                self.item = item
+                self.size = size
+                self.encoded = encoded
+                self.condition = condition
+                self.keyItem = keyItem
+                self.indexEntries = indexEntries
+                self.lean = lean
+            }
+
+            func copy() -> Fields {
+                Fields(kind: kind, key: key, item: item, size: size, encoded: encoded, condition: condition,
+                       keyItem: keyItem, indexEntries: indexEntries, lean: lean)
+            }
+        }
+        private var fields: Fields
+
+        init(kind: Kind, key: [UInt8], item: Item? = nil, size: Int = 0, encoded: [UInt8]? = nil,
+             condition: ConditionExpression?, keyItem: Item = Item(),
+             indexEntries: [(keyspace: UInt8, key: [UInt8], value: [UInt8], size: Int)] = [], lean: Bool = false) {
+            fields = Fields(kind: kind, key: key, item: item, size: size, encoded: encoded, condition: condition,
+                            keyItem: keyItem, indexEntries: indexEntries, lean: lean)
+        }
+
+        private var mutable: Fields {
+            mutating get {
+                if !isKnownUniquelyReferenced(&fields) { fields = fields.copy() }
+                return fields
+            }
+        }
+
+        var kind: Kind { get { fields.kind } set { mutable.kind = newValue } }
+        public internal(set) var key: [UInt8] { get { fields.key } set { mutable.key = newValue } }
         /// A put's (or a new merged item's) item, size and stored bytes, computed once.
-        var item: Item? = nil
-        var size = 0
-        var encoded: [UInt8]? = nil
-        var condition: ConditionExpression?
+        var item: Item? { get { fields.item } set { mutable.item = newValue } }
+        var size: Int { get { fields.size } set { mutable.size = newValue } }
+        var encoded: [UInt8]? { get { fields.encoded } set { mutable.encoded = newValue } }
+        var condition: ConditionExpression? { get { fields.condition } set { mutable.condition = newValue } }
         /// An update's key-only item, its starting point when the item is absent.
-        var keyItem = Item()
+        var keyItem: Item { get { fields.keyItem } set { mutable.keyItem = newValue } }
         /// A put prepared for a bulk commit (`prepare(_:forBulk:)`): no item kept, only
         /// its stored bytes and, per index, the entry it makes.
-        var indexEntries: [(keyspace: UInt8, key: [UInt8], value: [UInt8], size: Int)] = []
-        var lean = false
+        var indexEntries: [(keyspace: UInt8, key: [UInt8], value: [UInt8], size: Int)] {
+            get { fields.indexEntries } set { mutable.indexEntries = newValue }
+        }
+        var lean: Bool { get { fields.lean } set { mutable.lean = newValue } }
     }
 
     /// Checks `operation` against the schema and DynamoDB's item rules and encodes what

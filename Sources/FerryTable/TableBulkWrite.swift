@@ -54,12 +54,14 @@ extension Table {
             let snapshot = store.snapshot()
             var i = 0
             while i < order.count {
-                let key = writes[order[i]].key
+                let key = writes[order[i].position].key
                 var end = i + 1
-                while end < order.count && writes[order[end]].key == key { end += 1 }
+                // Equal keys have equal prefixes: most neighbours differ there, without
+                // a visit to their keys (a cache miss each, in key order).
+                while end < order.count && order[end].prefix == order[i].prefix && writes[order[end].position].key == key { end += 1 }
                 // Only the last write of a key decides what is stored; the earlier ones
                 // are applied and overwritten within the commit.
-                let last = writes[order[end - 1]]
+                let last = writes[order[end - 1].position]
                 let oldBytes = try snapshot.get(key)
                 if oldBytes == nil, case .put = last.kind, last.lean {
                     // The common case: a new item. Its bytes and index entries are ready.
@@ -96,11 +98,15 @@ extension Table {
         return outcomes
     }
 
+    /// A write's place in key order: its key's first 8 bytes as one integer, and its
+    /// position in the group.
+    struct KeyOrderSlot { var prefix: UInt64; var position: Int }
+
     /// The writes' positions in key order, stream order within a key. Sorted by each
     /// key's first 8 bytes (key space, hash, the key's start) as one integer first: in a
     /// hashed key space those nearly always decide, without touching the keys.
-    static func keyOrder(_ writes: [PreparedWrite]) -> [Int] {
-        struct Slot { var prefix: UInt64; var position: Int }
+    static func keyOrder(_ writes: [PreparedWrite]) -> [KeyOrderSlot] {
+        typealias Slot = KeyOrderSlot
         var slots = writes.enumerated().map { i, w -> Slot in
             var prefix: UInt64 = 0
             for (n, byte) in w.key.prefix(8).enumerated() { prefix |= UInt64(byte) << (56 - 8 * UInt64(n)) }
@@ -113,22 +119,44 @@ extension Table {
                 return c != 0 ? c < 0 : a.position < b.position
             }
         }
-        return slots.map(\.position)
+        return slots
+    }
+}
+
+/// The parts of a table's description a canonical put reads, fixed when the description
+/// is set (immutable, so shared by every loader thread).
+final class CanonicalPutPlan: Sendable {
+    struct IndexPlan: Sendable {
+        let index: TableDescription.Index
+        /// The attributes an index that does not project everything keeps.
+        let keep: Set<String>?
+    }
+    let schema: KeySchema
+    let description: TableDescription
+    /// The key attributes of the table and its indexes, by name bytes: what a canonical
+    /// put has to decode.
+    let keyNames: [(name: [UInt8], attribute: KeyAttribute)]
+    let indexes: [IndexPlan]
+
+    init(_ description: TableDescription) {
+        self.description = description
+        schema = description.keySchema
+        var names: [(name: [UInt8], attribute: KeyAttribute)] = []
+        for attribute in description.keySchema.attributes + description.indexes.flatMap(\.keySchema.attributes)
+        where !names.contains(where: { $0.attribute.name == attribute.name }) {
+            names.append((Array(attribute.name.utf8), attribute))
+        }
+        keyNames = names
+        indexes = description.indexes.map { index in
+            guard index.projection.kind != .all else { return IndexPlan(index: index, keep: nil) }
+            var keep = Set(description.keySchema.attributes.map(\.name)).union(index.keySchema.attributes.map(\.name))
+            if index.projection.kind == .include { keep.formUnion(index.projection.nonKeyAttributes) }
+            return IndexPlan(index: index, keep: keep)
+        }
     }
 }
 
 extension Table {
-    /// The key attributes of the table and its indexes, by name bytes: what a canonical
-    /// put has to decode.
-    static func keyAttributeNames(of description: TableDescription) -> [(name: [UInt8], attribute: KeyAttribute)] {
-        var out: [(name: [UInt8], attribute: KeyAttribute)] = []
-        for attribute in description.keySchema.attributes + description.indexes.flatMap(\.keySchema.attributes)
-        where !out.contains(where: { $0.attribute.name == attribute.name }) {
-            out.append((Array(attribute.name.utf8), attribute))
-        }
-        return out
-    }
-
     /// A put of a typed item map already in canonical form (`CanonicalTypedItem`), for a
     /// bulk group: the map's bytes are stored as they are and only the key attributes are
     /// decoded. Nil when the map is not canonical or the write would be refused: then
@@ -138,9 +166,10 @@ extension Table {
                                     require: ((Item) -> Bool)? = nil) -> PreparedWrite? {
         guard scanner.scan(map), let base = map.baseAddress else { return nil }
         var keyItem = Item()
-        let keyNames = keyAttributeNames
+        let plan = canonicalPutPlan
+        let schema = plan.schema
         for attribute in scanner.attributes {
-            guard let key = keyNames.first(where: { $0.name.count == attribute.name.count
+            guard let key = plan.keyNames.first(where: { $0.name.count == attribute.name.count
                 && memcmp($0.name, base + attribute.name.lowerBound, attribute.name.count) == 0 }) else { continue }
             // `{"S":"` or `{"N":"`, the text, `"}`; other types go the long way.
             let text = UnsafeRawBufferPointer(rebasing: map[(attribute.value.lowerBound + 6)..<(attribute.value.upperBound - 2)])
@@ -152,20 +181,19 @@ extension Table {
             default: return nil
             }
         }
-        guard (try? schema.validateKey(of: keyItem)) != nil, (try? description.checkIndexKeys(of: keyItem)) != nil,
-              require?(keyItem) ?? true, let key = tableKey(keyItem) else { return nil }
+        guard (try? schema.validateKey(of: keyItem)) != nil, (try? plan.description.checkIndexKeys(of: keyItem)) != nil,
+              require?(keyItem) ?? true, let key = ItemKeys.key(ItemKeys.tableKeyspace, schema, of: keyItem) else { return nil }
         let encoded = Array(map)
         var write = PreparedWrite(kind: .put, key: key, size: scanner.size, encoded: encoded, condition: nil)
         write.lean = true
-        for index in description.indexes {
+        for indexPlan in plan.indexes {
+            let index = indexPlan.index
             guard let indexKey = ItemKeys.key(index.keyspace, index.keySchema, of: keyItem, then: schema) else { continue }
-            if index.projection.kind == .all {
+            guard let keep = indexPlan.keep else {
                 write.indexEntries.append((index.keyspace, indexKey, encoded, scanner.size))
                 continue
             }
             // The projection: the kept attributes' bytes, in the item's order.
-            var keep = Set(schema.attributes.map(\.name)).union(index.keySchema.attributes.map(\.name))
-            if index.projection.kind == .include { keep.formUnion(index.projection.nonKeyAttributes) }
             var projected: [UInt8] = [UInt8(ascii: "{")]
             var size = 0
             for attribute in scanner.attributes {
