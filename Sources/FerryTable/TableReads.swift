@@ -24,6 +24,10 @@ public struct ReadRequest: Sendable {
     public var segment: (Int, Int)? = nil
     /// Page size cap in bytes of items read (DynamoDB's 1 MB).
     public var pageBytes = 1 << 20
+    /// Whether the page's `bytesRead` must be exact (ReturnConsumedCapacity). Without it
+    /// a page that returns stored bytes sizes its items only when their stored length
+    /// could reach `pageBytes`; the page ends where it would either way.
+    public var countsBytesRead = false
 
     public init() {}
 }
@@ -40,7 +44,9 @@ public struct ReadPage: Sendable {
     public var count = 0
     public var scannedCount = 0
     public var lastEvaluatedKey: Item? = nil
-    /// DynamoDB's size of every entry read (items, or index entries), for capacity units.
+    /// DynamoDB's size of every entry read (items, or index entries), for capacity units:
+    /// exact when the request `countsBytesRead` or needed the values (a filter, a
+    /// projection, COUNT); otherwise at most the exact figure.
     public var bytesRead = 0
 }
 
@@ -108,10 +114,55 @@ extension Table {
         // Nothing needs the values: the stored bytes go out as they are, and only the
         // size is worked out from them (the last item of a cut page is decoded for its key).
         let copiesBytes = request.filter == nil && request.projection == nil && !fetchFromTable
+        // Items returned as stored bytes are sized lazily: an item's stored JSON is never
+        // shorter than its DynamoDB size (names and strings are there whole, with quotes
+        // and type tags; numbers, binary and literals take more text than size), so while
+        // the exact sizes so far plus the stored lengths since stay under `pageBytes`, the
+        // page cannot end and nothing needs sizing. When they could reach it, the items
+        // since are sized once each, and the page ends after the one that reaches it
+        // (those read after it are dropped, to be read again on the next page).
+        let sizesLazily = copiesBytes && select != .count
+        var sized = 0            // page.encodedItems[..<sized] are counted in bytesRead
+        var unsizedBytes = 0     // stored length of those after
+        func sizeItems(cutting: Bool) throws -> Bool {
+            var i = sized
+            while i < page.encodedItems.count {
+                let bytes = page.encodedItems[i]
+                let size = try bytes.withUnsafeBytes(StoredItemSize.of) ?? ItemRules.size(of: try decodeStored(bytes, decoder: reader))
+                bytesRead += size
+                i += 1
+                if cutting && bytesRead >= request.pageBytes {
+                    let dropped = page.encodedItems.count - i
+                    page.encodedItems.removeLast(dropped)
+                    page.count -= dropped
+                    page.scannedCount -= dropped
+                    lastBytes = bytes
+                    sized = i
+                    unsizedBytes = 0
+                    return true
+                }
+            }
+            sized = i
+            unsizedBytes = 0
+            return false
+        }
         try view.scanStored(lower: lower, upper: upper, forward: request.forward) { _, value in
             page.scannedCount += 1
             var stop = false
-            if copiesBytes, let size = StoredItemSize.of(value) {
+            if sizesLazily {
+                let bytes = Array(value)
+                page.encodedItems.append(bytes)
+                page.count += 1
+                unsizedBytes += bytes.count
+                if bytesRead + unsizedBytes >= request.pageBytes, try sizeItems(cutting: true) {
+                    stoppedEarly = true
+                    return false
+                }
+                if request.limit.map({ page.scannedCount >= $0 }) ?? false {
+                    lastBytes = bytes
+                    stop = true
+                }
+            } else if copiesBytes, let size = StoredItemSize.of(value) {
                 bytesRead += size
                 page.count += 1
                 stop = (request.limit.map { page.scannedCount >= $0 } ?? false) || bytesRead >= request.pageBytes
@@ -141,6 +192,7 @@ extension Table {
             if stop { stoppedEarly = true; return false }
             return true
         }
+        if sizesLazily && request.countsBytesRead { _ = try sizeItems(cutting: false) }
         if stoppedEarly, let lastBytes { page.lastEvaluatedKey = keyOf(try decodeStored(lastBytes, decoder: reader), index: index) }
         page.bytesRead = bytesRead
         return page

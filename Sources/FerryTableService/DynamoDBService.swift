@@ -696,6 +696,7 @@ public final class DynamoDBService: @unchecked Sendable {
         let context = try r.expressionContext()
         let legacy = try LegacyParameters(r)
         var request = ReadRequest()
+        request.countsBytesRead = reporting.capacity != nil
         var used: (Set<String>, Set<String>) = ([], [])
         request.indexName = try r.string("IndexName")
         if query {
