@@ -65,6 +65,15 @@ public final class GzipSource: ByteSource {
     private var upstreamEnded = false
     private var finished = false
     private var inMember = true
+    /// zlib's own CRC-32 of the output is off (`inflateValidate`): it was 5% of an
+    /// extract's samples. The member's CRC and length are checked here instead, with the
+    /// folded CRC, against the trailer zlib consumed (the 8 bytes before `next_in`).
+    private var memberCRC = CRC32()
+    private var memberLength = 0
+    /// Bytes in `input` since the last refill, and the last 8 of the buffer before it
+    /// (a trailer may start there).
+    private var inputFilled = 0
+    private var previousTail: [UInt8] = []
 
     /// `prefix` holds bytes already read from `upstream` (by format detection).
     public init(_ upstream: ByteSource, prefix: UnsafeRawBufferPointer = UnsafeRawBufferPointer(start: nil, count: 0),
@@ -77,11 +86,13 @@ public final class GzipSource: ByteSource {
         stream.pointee.next_in = input.baseAddress!.assumingMemoryBound(to: Bytef.self)
         stream.pointee.avail_in = uInt(prefix.count)
         // 15 + 16: a gzip wrapper, not zlib or raw deflate.
+        inputFilled = prefix.count
         let status = ferry_inflate_init(stream, 15 + 16)
         guard status == Z_OK else {
             stream.deallocate(); input.deallocate()
             throw GzipError.zlibFailure(name: upstream.name, code: status)
         }
+        inflateValidate(stream, 0)
     }
 
     deinit {
@@ -92,10 +103,37 @@ public final class GzipSource: ByteSource {
 
     private func refill() throws {
         guard !upstreamEnded else { return }
+        keepTail()
         let n = try upstream.read(into: input)
         if n == 0 { upstreamEnded = true }
+        inputFilled = n
         stream.pointee.next_in = input.baseAddress!.assumingMemoryBound(to: Bytef.self)
         stream.pointee.avail_in = uInt(n)
+    }
+
+    /// Before `input` is overwritten: its last 8 bytes (all of it was consumed).
+    private func keepTail() {
+        let tail = Array(UnsafeRawBufferPointer(rebasing: input[..<inputFilled]).suffix(8))
+        previousTail = tail.count >= 8 ? tail : Array((previousTail + tail).suffix(8))
+    }
+
+    /// The 8 bytes zlib consumed last: a member's trailer at its end.
+    private func consumedTrailer() -> [UInt8] {
+        let consumed = UnsafeRawPointer(stream.pointee.next_in) - UnsafeRawPointer(input.baseAddress!)
+        let here = Array(UnsafeRawBufferPointer(rebasing: input[..<consumed]).suffix(8))
+        return here.count >= 8 ? here : Array((previousTail + here).suffix(8))
+    }
+
+    /// At a member's end: its CRC-32 and length (mod 2^32) against its trailer, with
+    /// zlib's words for a mismatch.
+    private func checkTrailer() throws {
+        let trailer = consumedTrailer()
+        guard trailer.count == 8 else { throw GzipError.corrupt(name: name, offset: bytesConsumed, reason: "incorrect data check") }
+        func word(_ at: Int) -> UInt32 { (0..<4).reduce(0) { $0 | UInt32(trailer[at + $1]) << (8 * $1) } }
+        if word(0) != memberCRC.value { throw GzipError.corrupt(name: name, offset: bytesConsumed - 4, reason: "incorrect data check") }
+        if word(4) != UInt32(truncatingIfNeeded: memberLength) { throw GzipError.corrupt(name: name, offset: bytesConsumed, reason: "incorrect length check") }
+        memberCRC = CRC32()
+        memberLength = 0
     }
 
     public func read(into buffer: UnsafeMutableRawBufferPointer) throws -> Int {
@@ -116,13 +154,21 @@ public final class GzipSource: ByteSource {
                 // Between members: the next bytes must start another member.
                 if try !nextMemberFollows() { break }
                 inflateReset(stream)
+                inflateValidate(stream, 0)
                 inMember = true
             }
+            let before = stream.pointee.next_out!
             let status = inflate(stream, Z_NO_FLUSH)
+            let produced = stream.pointee.next_out! - before
+            if produced > 0 {
+                memberCRC.update(UnsafeRawBufferPointer(start: before, count: produced))
+                memberLength += produced
+            }
             switch status {
             case Z_OK:
                 continue
             case Z_STREAM_END:
+                try checkTrailer()
                 inMember = false
             case Z_BUF_ERROR:
                 // No progress possible: out of input inside a member.
@@ -152,6 +198,7 @@ public final class GzipSource: ByteSource {
             input.storeBytes(of: first, toByteOffset: 0, as: UInt8.self)
             let n = try upstream.read(into: UnsafeMutableRawBufferPointer(rebasing: input[1...]))
             if n == 0 { upstreamEnded = true }
+            inputFilled = 1 + n
             stream.pointee.next_in = input.baseAddress!.assumingMemoryBound(to: Bytef.self)
             stream.pointee.avail_in = uInt(1 + n)
             if n == 0 { throw GzipError.truncated(name: name, offset: bytesConsumed + 1) }

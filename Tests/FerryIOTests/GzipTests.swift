@@ -70,6 +70,34 @@ final class GzipTests: XCTestCase {
         }
     }
 
+    /// The member checks are Ferry's (zlib's own CRC is off): each trailer is found and
+    /// checked wherever reads cut the input, and a flipped CRC or length byte of any
+    /// member is refused with zlib's words and the member's end.
+    func testEveryMembersTrailerIsCheckedWhereverReadsCutTheInput() throws {
+        let parts: [[UInt8]] = [Array("first member, with some text\n".utf8), [], Array(repeating: UInt8(ascii: "z"), count: 70_000)]
+        var members: [[UInt8]] = []
+        for part in parts { members.append(try Gzip.compress(part)) }
+        let whole = members.flatMap { $0 }
+        let expected = parts.flatMap { $0 }
+        for chunk in [1, 3, 7, 8, 9, 13, 64, 4096] {
+            let source = try InputDecoding.open(MemorySource(whole, name: "m.gz", chunkLimit: chunk))
+            XCTAssertEqual(try source.readAll(), expected, "reads of \(chunk)")
+        }
+        var end = 0
+        for member in members {
+            end += member.count
+            for (field, reason, offset) in [(end - 8, "incorrect data check", end - 4), (end - 1, "incorrect length check", end)] {
+                var bad = whole
+                bad[field] ^= 0x01
+                for chunk in [1, 5, 4096] {
+                    XCTAssertThrowsError(try InputDecoding.open(MemorySource(bad, name: "bad.gz", chunkLimit: chunk)).readAll(), "byte \(field), reads of \(chunk)") { error in
+                        XCTAssertEqual("\(error)", "bad.gz: corrupt gzip data near byte \(offset): \(reason)", "byte \(field), reads of \(chunk)")
+                    }
+                }
+            }
+        }
+    }
+
     func testCorruptDeflateDataIsRefused() throws {
         var bytes = try TestSupport.fixtureBytes("gzip/hello.txt.gz")
         bytes[10] = 0xFF   // first byte of the deflate data: an invalid block type
