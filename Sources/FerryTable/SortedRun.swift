@@ -23,9 +23,11 @@ public final class SortedRunWriter {
     let folder: Directory
     let name: String
     private let file: AtomicFile
-    private let body = ByteBuffer(capacity: 1 << 20)   // pending bytes, written out past 1 MiB
+    /// Pending bytes, written out past 1 MiB. The block being filled is its tail (from
+    /// `blockStart`): entries are copied once, into the bytes that go to the file.
+    private let body = ByteBuffer(capacity: (1 << 20) + SortedRunFormat.blockTarget * 4)
     private var written = 0                             // bytes already in the file
-    private let block = ByteBuffer(capacity: SortedRunFormat.blockTarget * 2)
+    private var blockStart = 0
     private let index = ByteBuffer(capacity: 64 * 1024)
     private var hashes: [UInt64] = []
     /// Set from the start when the key count is known (flush, compaction), so a merge of
@@ -45,6 +47,7 @@ public final class SortedRunWriter {
         body.append(SortedRunFormat.magic)
         withUnsafeBytes(of: SortedRunFormat.version.littleEndian) { body.append($0) }
         body.append([0, 0, 0, 0])
+        blockStart = body.count
     }
 
     public func add(_ entry: RunEntry) throws {
@@ -62,32 +65,32 @@ public final class SortedRunWriter {
         if count > 0, lastKey.withUnsafeBytes({ KeyOrder.compare($0, key) >= 0 }) {
             throw SortedRunError.outOfOrder(path: folder.child(name))
         }
-        SortedRunFormat.appendVarint(key.count, to: block)
-        SortedRunFormat.appendVarint(value?.count ?? 0, to: block)
-        block.append(value == nil ? SortedRunFormat.tombstone : SortedRunFormat.put)
-        block.append(key)
-        if let value { block.append(value) }
+        SortedRunFormat.appendVarint(key.count, to: body)
+        SortedRunFormat.appendVarint(value?.count ?? 0, to: body)
+        body.append(value == nil ? SortedRunFormat.tombstone : SortedRunFormat.put)
+        body.append(key)
+        if let value { body.append(value) }
         let hash = SortedRunFormat.bloomHash(key)
         if bloomBits != nil { BloomFilter.insert(hash, into: &bloomBits!) } else { hashes.append(hash) }
         lastKey.replaceSubrange(lastKey.startIndex..., with: key)
         count += 1
-        if block.count >= SortedRunFormat.blockTarget { try cutBlock() }
+        if body.count - blockStart >= SortedRunFormat.blockTarget { try cutBlock() }
     }
 
     private func cutBlock() throws {
-        guard !block.isEmpty else { return }
-        let offset = written + body.count
+        let length = body.count - blockStart
+        guard length > 0 else { return }
+        let offset = written + blockStart
         var crc = CRC32()
-        crc.update(block.bytes)
-        body.append(block.bytes)
+        crc.update(UnsafeRawBufferPointer(rebasing: body.bytes[blockStart...]))
         withUnsafeBytes(of: crc.value.littleEndian) { body.append($0) }
         // Index entry: last key of the block, its offset and length (without the CRC).
         SortedRunFormat.appendVarint(lastKey.count, to: index)
         index.append(lastKey)
         SortedRunFormat.appendVarint(offset, to: index)
-        SortedRunFormat.appendVarint(block.count, to: index)
-        block.removeAll()
+        SortedRunFormat.appendVarint(length, to: index)
         if body.count >= 1 << 20 { try drain() }
+        blockStart = body.count
     }
 
     private func drain() throws {
