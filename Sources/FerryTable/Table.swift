@@ -62,11 +62,11 @@ public struct WriteGroup: Sendable {
 /// another process).
 public final class Table: @unchecked Sendable {
     public private(set) var description: TableDescription {
-        didSet { canonicalPutPlan = CanonicalPutPlan(description) }
+        didSet { writePlan = WritePlan(description) }
     }
-    /// What a canonical put needs of the description, built once per description: one
-    /// retain per item instead of a copy of the description's dozen fields.
-    private(set) var canonicalPutPlan: CanonicalPutPlan
+    /// What writes read of the description, built once per description: one retain per
+    /// item instead of a copy of the description's dozen fields.
+    private(set) var writePlan: WritePlan
     let folder: Directory
     let store: TableStore?
     private let readView: StoreSnapshot?
@@ -79,7 +79,7 @@ public final class Table: @unchecked Sendable {
         self.folder = folder
         self.store = store
         readView = nil
-        canonicalPutPlan = CanonicalPutPlan(description)
+        writePlan = WritePlan(description)
     }
 
     init(description: TableDescription, folder: Directory, snapshot: StoreSnapshot) {
@@ -87,11 +87,11 @@ public final class Table: @unchecked Sendable {
         self.folder = folder
         store = nil
         readView = snapshot
-        canonicalPutPlan = CanonicalPutPlan(description)
+        writePlan = WritePlan(description)
     }
 
     public var name: String { description.name }
-    public var schema: KeySchema { description.keySchema }
+    public var schema: KeySchema { writePlan.schema }
 
     /// A consistent view for reads.
     public func snapshot() -> StoreSnapshot { store?.snapshot() ?? readView! }
@@ -257,6 +257,7 @@ public final class Table: @unchecked Sendable {
         // would copy every chunk the commit touches: it lives only in this call.
         let snapshot = store.snapshot()
         var pending: [ByteKey: Item?] = [:]
+        pending.reserveCapacity(groups.reduce(0) { $0 + $1.operations.count })
         var staged = StagedWrites()
         staged.outcomes.reserveCapacity(groups.count)
         func current(_ key: [UInt8]) throws -> Item? {
@@ -499,7 +500,7 @@ public final class Table: @unchecked Sendable {
         }
     }
 
-    private func checkIndexKeys(_ item: Item) throws { try description.checkIndexKeys(of: item) }
+    private func checkIndexKeys(_ item: Item) throws { try TableDescription.checkIndexKeys(of: item, writePlan.allIndexes) }
 
 
     /// The changes and count deltas that take the item at `key` from `old` to `new`,
@@ -514,7 +515,7 @@ public final class Table: @unchecked Sendable {
             changes.append((key, nil))
             delta.add(ItemKeys.tableKeyspace, items: -1, bytes: -oldSize)
         }
-        for index in description.indexes {
+        for index in writePlan.allIndexes {
             stageIndex(index, old: old, new: new, into: &changes, delta: &delta)
         }
     }
@@ -523,7 +524,7 @@ public final class Table: @unchecked Sendable {
                             into changes: inout [TableStore.Change], delta: inout StoreStats) {
         // An old item the index could not hold (written before it, with an empty or
         // oversized key value) has no entry to remove.
-        let oldKey = old.flatMap { description.indexKeyAcceptable($0, index) ? ItemKeys.key(index.keyspace, index.keySchema, of: $0, then: schema) : nil }
+        let oldKey = old.flatMap { TableDescription.indexKeyAcceptable($0, index) ? ItemKeys.key(index.keyspace, index.keySchema, of: $0, then: schema) : nil }
         let newKey = new.flatMap { ItemKeys.key(index.keyspace, index.keySchema, of: $0, then: schema) }
         let oldProjected = oldKey != nil ? old.map { project($0, for: index) } : nil
         if let oldKey, oldKey != newKey {
@@ -544,7 +545,7 @@ public final class Table: @unchecked Sendable {
 
     /// The entry each index holds for a new item (none where the item lacks its keys).
     func indexEntries(of item: Item) -> [(keyspace: UInt8, key: [UInt8], value: [UInt8], size: Int)] {
-        description.indexes.compactMap { index in
+        writePlan.allIndexes.compactMap { index in
             guard let key = ItemKeys.key(index.keyspace, index.keySchema, of: item, then: schema) else { return nil }
             let projected = project(item, for: index)
             return (index.keyspace, key, Self.encodeItem(projected), ItemRules.size(of: projected))

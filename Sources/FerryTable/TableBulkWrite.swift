@@ -123,9 +123,9 @@ extension Table {
     }
 }
 
-/// The parts of a table's description a canonical put reads, fixed when the description
-/// is set (immutable, so shared by every loader thread).
-final class CanonicalPutPlan: Sendable {
+/// The parts of a table's description that preparing a write reads, fixed when the
+/// description is set (immutable, so shared by every loader thread).
+final class WritePlan: Sendable {
     struct IndexPlan: Sendable {
         let index: TableDescription.Index
         /// The attributes an index that does not project everything keeps.
@@ -133,6 +133,9 @@ final class CanonicalPutPlan: Sendable {
     }
     let schema: KeySchema
     let description: TableDescription
+    /// The description's indexes, held apart: a method of `description` called per item
+    /// copied the whole description.
+    let allIndexes: [TableDescription.Index]
     /// The key attributes of the table and its indexes, by name bytes: what a canonical
     /// put has to decode.
     let keyNames: [(name: [UInt8], attribute: KeyAttribute)]
@@ -140,6 +143,7 @@ final class CanonicalPutPlan: Sendable {
 
     init(_ description: TableDescription) {
         self.description = description
+        allIndexes = description.indexes
         schema = description.keySchema
         var names: [(name: [UInt8], attribute: KeyAttribute)] = []
         for attribute in description.keySchema.attributes + description.indexes.flatMap(\.keySchema.attributes)
@@ -166,7 +170,7 @@ extension Table {
                                     require: ((Item) -> Bool)? = nil) -> PreparedWrite? {
         guard scanner.scan(map), let base = map.baseAddress else { return nil }
         var keyItem = Item()
-        let plan = canonicalPutPlan
+        let plan = writePlan
         let schema = plan.schema
         for attribute in scanner.attributes {
             guard let key = plan.keyNames.first(where: { $0.name.count == attribute.name.count
@@ -181,7 +185,7 @@ extension Table {
             default: return nil
             }
         }
-        guard (try? schema.validateKey(of: keyItem)) != nil, (try? plan.description.checkIndexKeys(of: keyItem)) != nil,
+        guard (try? schema.validateKey(of: keyItem)) != nil, (try? TableDescription.checkIndexKeys(of: keyItem, plan.allIndexes)) != nil,
               require?(keyItem) ?? true, let key = ItemKeys.key(ItemKeys.tableKeyspace, schema, of: keyItem) else { return nil }
         let encoded = Array(map)
         var write = PreparedWrite(kind: .put, key: key, size: scanner.size, encoded: encoded, condition: nil)

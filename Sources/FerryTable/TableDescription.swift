@@ -431,11 +431,14 @@ public struct TableDescription: Sendable, Equatable {
 
     /// An item whose index key attribute has the wrong type, an empty string or binary,
     /// or a value over the key size limits, is refused, as DynamoDB does.
-    public func checkIndexKeys(of item: Item) throws {
+    public func checkIndexKeys(of item: Item) throws { try Self.checkIndexKeys(of: item, indexes) }
+
+    /// The same, for the indexes alone (a write plan holds them without the description).
+    static func checkIndexKeys(of item: Item, _ indexes: [Index]) throws {
         for index in indexes { try checkIndexKey(of: item, index) }
     }
 
-    func checkIndexKey(of item: Item, _ index: Index) throws {
+    static func checkIndexKey(of item: Item, _ index: Index) throws {
         var sortBytes = 0
         for (position, attribute) in index.keySchema.attributes.enumerated() {
             guard let value = item[attribute.name] else { continue }
@@ -469,11 +472,13 @@ public struct TableDescription: Sendable, Equatable {
 
     /// True when `item` may have an entry in `index` (a GSI backfill skips the others,
     /// as DynamoDB's does).
-    public func indexKeyAcceptable(_ item: Item, _ index: Index) -> Bool {
-        (try? checkIndexKey(of: item, index)) != nil
+    public func indexKeyAcceptable(_ item: Item, _ index: Index) -> Bool { Self.indexKeyAcceptable(item, index) }
+
+    static func indexKeyAcceptable(_ item: Item, _ index: Index) -> Bool {
+        (try? Self.checkIndexKey(of: item, index)) != nil
     }
 
-    private func emptyIndexKey(_ index: Index, _ attribute: KeyAttribute) -> DynamoDBError {
+    private static func emptyIndexKey(_ index: Index, _ attribute: KeyAttribute) -> DynamoDBError {
         DynamoDBError.validation("One or more parameter values are not valid. A value specified for a secondary index key is not supported. The AttributeValue for a key attribute cannot contain an empty string value. IndexName: \(index.name), IndexKey: \(attribute.name)")
     }
 

@@ -8,12 +8,17 @@ public enum ItemRules {
     /// Checks every rule; returns the item's size in bytes.
     @discardableResult
     public static func validate(_ item: Item) throws -> Int {
+        // One walk checks the rules and adds up the size (a put used to walk its item
+        // three times: these checks, the size, the encoding).
+        var total = 0
         for (name, value) in item.entries {
             if name.isEmpty { throw ItemError(.emptyAttributeName) }
-            if name.utf8.count > maxAttributeNameBytes { throw ItemError(.attributeNameTooLong(bytes: name.utf8.count)) }
-            do { try validateValue(value, depth: 1) } catch let e as ItemError { throw e.inside(.name(name)) }
+            let nameBytes = name.utf8.count
+            if nameBytes > maxAttributeNameBytes { throw ItemError(.attributeNameTooLong(bytes: nameBytes)) }
+            do { total += nameBytes + (try validatedSize(value, depth: 1)) } catch let e as ItemError { throw e.inside(.name(name)) }
         }
-        return try checkSize(item)
+        if total > maxItemSize { throw ItemError(.itemTooLarge) }
+        return total
     }
 
     /// Throws `itemTooLarge` past 400 KB; returns the size.
@@ -24,23 +29,31 @@ public enum ItemRules {
         return size
     }
 
-    static func validateValue(_ value: AttributeValue, depth: Int) throws {
+    /// `size(of: value)`, checking the rules on the way (depth first: the recursion
+    /// stops at DynamoDB's 32 levels).
+    static func validatedSize(_ value: AttributeValue, depth: Int) throws -> Int {
         if depth > maxNestingDepth { throw ItemError(.nestingTooDeep) }
         switch value {
         case let .m(map):
+            var total = 3
             for (name, inner) in map.entries {
-                if name.utf8.count > maxAttributeNameBytes { throw ItemError(.attributeNameTooLong(bytes: name.utf8.count)) }
-                do { try validateValue(inner, depth: depth + 1) } catch let e as ItemError { throw e.inside(.name(name)) }
+                let nameBytes = name.utf8.count
+                if nameBytes > maxAttributeNameBytes { throw ItemError(.attributeNameTooLong(bytes: nameBytes)) }
+                do { total += 1 + nameBytes + (try validatedSize(inner, depth: depth + 1)) } catch let e as ItemError { throw e.inside(.name(name)) }
             }
+            return total
         case let .l(list):
+            var total = 3
             for (i, inner) in list.enumerated() {
-                do { try validateValue(inner, depth: depth + 1) } catch let e as ItemError { throw e.inside(.index(i)) }
+                do { total += 1 + (try validatedSize(inner, depth: depth + 1)) } catch let e as ItemError { throw e.inside(.index(i)) }
             }
+            return total
         case let .ss(set): try checkSet(set.map(UTF8Key.init), typeName: "string") { String(decoding: $0.bytes, as: UTF8.self) }
         case let .ns(set): try checkSet(set, typeName: "number") { $0.description }
         case let .bs(set): try checkSet(set, typeName: "binary") { Base64.encode($0) }
         default: break
         }
+        return size(of: value)
     }
 
     /// Non-empty and no member twice.
