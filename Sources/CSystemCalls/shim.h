@@ -32,3 +32,17 @@ static inline int ferry_start_writeback(int fd) {
     return -1;
 #endif
 }
+
+#include <malloc.h>
+
+/// mallopt(M_MMAP_THRESHOLD): allocations of `bytes` and more are mapped on their own
+/// and unmapped when freed; setting it also stops glibc's raising of it. Returns 1 on
+/// success, 0 where the C library lacks it.
+static inline int ferry_set_mmap_threshold(int bytes) {
+#ifdef M_MMAP_THRESHOLD
+    return mallopt(M_MMAP_THRESHOLD, bytes);
+#else
+    (void)bytes;
+    return 0;
+#endif
+}

@@ -78,6 +78,13 @@ public enum Syscall {
         Glibc.close(fd) == 0 ? 0 : errno
     }
 
+    /// Allocations of `bytes` and more get pages of their own, returned when freed
+    /// (glibc's M_MMAP_THRESHOLD); false where the C library has no such setting.
+    @discardableResult
+    public static func setMmapThreshold(_ bytes: Int) -> Bool {
+        ferry_set_mmap_threshold(Int32(clamping: bytes)) == 1
+    }
+
     /// Starts writeback of `fd`'s dirty pages and returns at once (sync_file_range's
     /// WRITE): not a durability point, so not a fault point either; errors are ignored.
     public static func startWriteback(_ fd: Int32) {

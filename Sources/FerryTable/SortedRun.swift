@@ -25,10 +25,10 @@ public final class SortedRunWriter {
     private let file: AtomicFile
     /// Pending bytes, written out past 1 MiB. The block being filled is its tail (from
     /// `blockStart`): entries are copied once, into the bytes that go to the file.
-    private let body = ByteBuffer(capacity: (1 << 20) + SortedRunFormat.blockTarget * 4)
+    private var body = ByteBuffer(capacity: (1 << 20) + SortedRunFormat.blockTarget * 4)
     private var written = 0                             // bytes already in the file
     private var blockStart = 0
-    private let index = ByteBuffer(capacity: 64 * 1024)
+    private var index = ByteBuffer(capacity: 64 * 1024)
     private var hashes: [UInt64] = []
     /// Set from the start when the key count is known (flush, compaction), so a merge of
     /// millions of keys holds 10 bits a key instead of 8 bytes.
@@ -131,6 +131,12 @@ public final class SortedRunWriter {
         body.append([0, 0, 0, 0])
         try drain()
         try file.commit()
+        // The run is reopened from the file next, beside the runs it replaces: its filter
+        // and index must not be in memory twice (at 16M items, 20 + 15 MB).
+        bloomBits = nil
+        hashes = []
+        index = ByteBuffer(capacity: 0)
+        body = ByteBuffer(capacity: 0)
     }
 
     /// Drops an unfinished run: nothing appears under its name.
