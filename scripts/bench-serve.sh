@@ -18,7 +18,19 @@ if ! command -v wrk > /dev/null; then
         { echo "server bench: wrk is not installed and apt-get failed (see $WORK/apt.log); section skipped"; exit 0; }
 fi
 PIDS=()
-cleanup() { for p in "${PIDS[@]}"; do kill "$p" 2> /dev/null || true; done; rm -rf "$WORK"; }
+# The servers are waited for before their folder goes: ferry-serve finishes its flush
+# after SIGTERM, and rm -rf beside it fails with "Directory not empty".
+cleanup() {
+    for p in "${PIDS[@]}"; do kill "$p" 2> /dev/null || true; done
+    for p in "${PIDS[@]}"; do
+        # At most 10 s each, then SIGKILL.
+        ( sleep 10; kill -9 "$p" 2> /dev/null ) > /dev/null 2>&1 &
+        local watchdog=$!
+        wait "$p" 2> /dev/null || true
+        kill "$watchdog" 2> /dev/null || true
+    done
+    rm -rf "$WORK"
+}
 trap cleanup EXIT
 
 free_port() { python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
