@@ -173,6 +173,7 @@ struct ScaleBench {
                 try SampleItems.generate(count: count, seed: seed, plainPath: path, typedPath: nil)
             }
             try? FileManager.default.removeItem(atPath: data)
+            settle()
             let measured = try runMeasured("'\(tools)/ferry-load' --data '\(data)' --table Scale --create id:S < '\(path)' 2>/dev/null")
             let bytes = Double(fileSize(path))
             let onDisk = Double(directorySize("\(data)/tables/Scale")) / 1e6

@@ -39,6 +39,13 @@ func procStatusMB(_ field: String) -> Double? {
     return kb / 1024
 }
 
+/// Writes back every dirty page before a timed run (untimed): on two cores the kernel's
+/// writeback of the stage before (gigabytes of exports, backups, tables) otherwise takes
+/// CPU from whichever run comes next, Ferry's or the reference's.
+func settle() {
+    sync()
+}
+
 /// Starts a new peak for this process (Linux resets VmHWM to the current RSS on "5")
 /// and remembers the RSS the stage starts from.
 func resetPeakRSS() {

@@ -155,11 +155,13 @@ struct TableBench {
             var rates: [Double] = [], lat: [Double] = []
             var peak = 0.0
             for _ in 0..<runs {
+                settle()
                 resetPeakRSS()
                 let (rate, l) = try load(all, batch: batch, count: count)
                 peak = max(peak, inProcessPeakMB())
                 rates.append(rate)
                 lat = l
+                settle()
                 if batch == 1000, let rate = try sqliteRun({ try $0.insertRate() }) { refInsert.append(rate) }
             }
             rows.append(row("\(label)", median(rates), p50: Self.percentile(lat, 0.5), p99: Self.percentile(lat, 0.99), peak: peak,

@@ -90,6 +90,7 @@ CommandLineTool.main(spec) { args in
         for _ in 0..<runs {
             for (i, variant) in variants.enumerated() {
                 lastChildPeakMB = nil
+                settle()
                 resetPeakRSS()
                 let start = now()
                 try variant.run()
@@ -98,6 +99,7 @@ CommandLineTool.main(spec) { args in
             }
             for (i, reference) in references.enumerated() {
                 if let setup = reference.setup { _ = try timeShell(setup) }
+                settle()
                 refTimes[i].append(try timeShell(reference.command))
                 refPeaks[i] = max(refPeaks[i], lastChildPeakMB ?? 0)
             }
