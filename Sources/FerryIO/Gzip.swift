@@ -65,9 +65,14 @@ public final class GzipSource: ByteSource {
     private var upstreamEnded = false
     private var finished = false
     private var inMember = true
-    /// zlib's own CRC-32 of the output is off (`inflateValidate`): it was 5% of an
-    /// extract's samples. The member's CRC and length are checked here instead, with the
-    /// folded CRC, against the trailer zlib consumed (the 8 bytes before `next_in`).
+    /// zlib's own CRC-32 of the output is off (`inflateValidate`) once a member's header
+    /// is read: it was 5% of an extract's samples. The header (with its CRC-16, when it
+    /// has one) is still checked by zlib: each member starts with validation on and at
+    /// most 64 bytes of output until `header.done`. The member's CRC and length are
+    /// checked here instead, with the folded CRC, against the trailer zlib consumed (the
+    /// 8 bytes before `next_in`).
+    private let header: UnsafeMutablePointer<gz_header>
+    private var readingHeader = true
     private var memberCRC = CRC32()
     private var memberLength = 0
     /// Bytes in `input` since the last refill, and the last 8 of the buffer before it
@@ -82,6 +87,8 @@ public final class GzipSource: ByteSource {
         input = .allocate(byteCount: max(inputBufferSize, prefix.count), alignment: 16)
         stream = .allocate(capacity: 1)
         stream.initialize(to: z_stream())
+        header = .allocate(capacity: 1)
+        header.initialize(to: gz_header())
         if prefix.count > 0 { input.baseAddress!.copyMemory(from: prefix.baseAddress!, byteCount: prefix.count) }
         stream.pointee.next_in = input.baseAddress!.assumingMemoryBound(to: Bytef.self)
         stream.pointee.avail_in = uInt(prefix.count)
@@ -89,15 +96,24 @@ public final class GzipSource: ByteSource {
         inputFilled = prefix.count
         let status = ferry_inflate_init(stream, 15 + 16)
         guard status == Z_OK else {
-            stream.deallocate(); input.deallocate()
+            stream.deallocate(); header.deallocate(); input.deallocate()
             throw GzipError.zlibFailure(name: upstream.name, code: status)
         }
-        inflateValidate(stream, 0)
+        startMember()
+    }
+
+    /// A member's header is read with zlib's checks on; `read` turns them off after it.
+    private func startMember() {
+        header.pointee = gz_header()
+        inflateGetHeader(stream, header)
+        inflateValidate(stream, 1)
+        readingHeader = true
     }
 
     deinit {
         inflateEnd(stream)
         stream.deallocate()
+        header.deallocate()
         input.deallocate()
     }
 
@@ -154,12 +170,21 @@ public final class GzipSource: ByteSource {
                 // Between members: the next bytes must start another member.
                 if try !nextMemberFollows() { break }
                 inflateReset(stream)
-                inflateValidate(stream, 0)
+                startMember()
                 inMember = true
             }
             let before = stream.pointee.next_out!
+            let room = stream.pointee.avail_out
+            if readingHeader { stream.pointee.avail_out = min(room, 64) }
             let status = inflate(stream, Z_NO_FLUSH)
             let produced = stream.pointee.next_out! - before
+            if readingHeader {
+                stream.pointee.avail_out = room - uInt(produced)
+                if header.pointee.done != 0 {
+                    inflateValidate(stream, 0)
+                    readingHeader = false
+                }
+            }
             if produced > 0 {
                 memberCRC.update(UnsafeRawBufferPointer(start: before, count: produced))
                 memberLength += produced

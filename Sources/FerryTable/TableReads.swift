@@ -120,7 +120,9 @@ extension Table {
         // the exact sizes so far plus the stored lengths since stay under `pageBytes`, the
         // page cannot end and nothing needs sizing. When they could reach it, the items
         // since are sized once each, and the page ends after the one that reaches it
-        // (those read after it are dropped, to be read again on the next page).
+        // (by the rule above that is the item just read; should an item ever be stored in
+        // fewer bytes than its size, those read after the cut are dropped, to be read
+        // again on the next page, and the cut stays exact).
         let sizesLazily = copiesBytes && select != .count
         var sized = 0            // page.encodedItems[..<sized] are counted in bytesRead
         var unsizedBytes = 0     // stored length of those after

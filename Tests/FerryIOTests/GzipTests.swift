@@ -98,6 +98,26 @@ final class GzipTests: XCTestCase {
         }
     }
 
+    /// A member with a header CRC (FHCRC, which gzip does not write but RFC 1952 allows)
+    /// is read when the CRC is right and refused when it is not, wherever reads cut it.
+    func testAHeaderCRCIsChecked() throws {
+        let text = Array(String(repeating: "header crc member\n", count: 40).utf8)
+        let plain = try Gzip.compress(text)
+        var head = Array(plain[..<10])
+        head[3] |= 0x02
+        var crc = CRC32()
+        head.withUnsafeBytes { crc.update($0) }
+        let good = head + [UInt8(crc.value & 0xFF), UInt8((crc.value >> 8) & 0xFF)] + plain[10...]
+        var bad = good
+        bad[10] ^= 0x01
+        for chunk in [1, 3, 11, 4096] {
+            XCTAssertEqual(try InputDecoding.open(MemorySource(good + plain, name: "h.gz", chunkLimit: chunk)).readAll(), text + text, "reads of \(chunk)")
+            XCTAssertThrowsError(try InputDecoding.open(MemorySource(plain + bad, name: "h.gz", chunkLimit: chunk)).readAll(), "reads of \(chunk)") { error in
+                XCTAssertEqual("\(error)", "h.gz: corrupt gzip data near byte \(plain.count + 12): header crc mismatch", "reads of \(chunk)")
+            }
+        }
+    }
+
     func testCorruptDeflateDataIsRefused() throws {
         var bytes = try TestSupport.fixtureBytes("gzip/hello.txt.gz")
         bytes[10] = 0xFF   // first byte of the deflate data: an invalid block type

@@ -31,9 +31,17 @@ final class ReadPageTests: XCTestCase {
             var attributes: [(String, AttributeValue)] = [("pk", .s(i % 3 == 0 ? "p" : "q")), ("sk", .n(DynamoNumber(i)))]
             switch i % 7 {
             case 0: attributes.append(("text", .s(String(repeating: "é\"\\\n\u{1F600}", count: 1 + i % 40))))
-            case 1: attributes.append(("n", .n(DynamoNumber(-123456789 * i))))
+            case 1:
+                attributes.append(("n", .n(DynamoNumber(-123456789 * i))))
+                // Numbers whose text is shortest beside their size: exponents, small fractions.
+                for literal in ["1E+100", "-0.000001", "9.9999999999999999999999999999999999999E+125", "0"] {
+                    var text = literal
+                    attributes.append(("n\(text.count)", .n(try text.withUTF8 { try DynamoNumber(bytes: UnsafeRawBufferPointer($0)) })))
+                }
             case 2: attributes.append(("bin", .b(Array(repeating: UInt8(i % 256), count: 1 + i * 3))))
-            case 3: attributes.append(("flags", .l([.bool(true), .null, .n(DynamoNumber(i)), .s("x")])))
+            case 3:
+                attributes.append(("flags", .l([.bool(true), .null, .n(DynamoNumber(i)), .s("x")])))
+                attributes.append(("empty", .l([.s(""), .b([]), .l([]), .m(AttributeMap())])))
             case 4: attributes.append(("nested", .m(AttributeMap([("a", .m(AttributeMap([("b", .ss(["s\(i)", "t"]))]))), ("c", .ns([DynamoNumber(1), DynamoNumber(i)]))]))))
             case 5: attributes.append(("blobs", .bs([[1, 2, 3], Array(repeating: 7, count: i)])))
             default: attributes.append(("long", .s(String(repeating: "abcdefgh", count: i * 2))))
