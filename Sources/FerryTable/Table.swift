@@ -554,9 +554,7 @@ public final class Table: @unchecked Sendable {
 
     /// The attributes an index keeps of an item.
     func project(_ item: Item, for index: TableDescription.Index) -> Item {
-        if index.projection.kind == .all { return item }
-        var keep = Set(schema.attributes.map(\.name)).union(index.keySchema.attributes.map(\.name))
-        if index.projection.kind == .include { keep.formUnion(index.projection.nonKeyAttributes) }
+        guard let keep = WritePlan.kept(by: index, schema: schema) else { return item }
         var out = Item()
         for (name, value) in item.entries where keep.contains(name) { out[name] = value }
         return out

@@ -132,9 +132,8 @@ final class WritePlan: Sendable {
         let keep: Set<String>?
     }
     let schema: KeySchema
-    let description: TableDescription
-    /// The description's indexes, held apart: a method of `description` called per item
-    /// copied the whole description.
+    /// The description's indexes, held apart: a method of the description called per
+    /// item copied the whole description.
     let allIndexes: [TableDescription.Index]
     /// The key attributes of the table and its indexes, by name bytes: what a canonical
     /// put has to decode.
@@ -142,7 +141,6 @@ final class WritePlan: Sendable {
     let indexes: [IndexPlan]
 
     init(_ description: TableDescription) {
-        self.description = description
         allIndexes = description.indexes
         schema = description.keySchema
         var names: [(name: [UInt8], attribute: KeyAttribute)] = []
@@ -151,12 +149,16 @@ final class WritePlan: Sendable {
             names.append((Array(attribute.name.utf8), attribute))
         }
         keyNames = names
-        indexes = description.indexes.map { index in
-            guard index.projection.kind != .all else { return IndexPlan(index: index, keep: nil) }
-            var keep = Set(description.keySchema.attributes.map(\.name)).union(index.keySchema.attributes.map(\.name))
-            if index.projection.kind == .include { keep.formUnion(index.projection.nonKeyAttributes) }
-            return IndexPlan(index: index, keep: keep)
-        }
+        indexes = description.indexes.map { IndexPlan(index: $0, keep: Self.kept(by: $0, schema: description.keySchema)) }
+    }
+
+    /// The attributes `index` keeps of an item: its keys and the table's, plus the
+    /// projection's own; nil when it keeps everything.
+    static func kept(by index: TableDescription.Index, schema: KeySchema) -> Set<String>? {
+        guard index.projection.kind != .all else { return nil }
+        var keep = Set(schema.attributes.map(\.name)).union(index.keySchema.attributes.map(\.name))
+        if index.projection.kind == .include { keep.formUnion(index.projection.nonKeyAttributes) }
+        return keep
     }
 }
 

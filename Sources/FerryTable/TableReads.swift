@@ -119,34 +119,20 @@ extension Table {
         // and type tags; numbers, binary and literals take more text than size), so while
         // the exact sizes so far plus the stored lengths since stay under `pageBytes`, the
         // page cannot end and nothing needs sizing. When they could reach it, the items
-        // since are sized once each, and the page ends after the one that reaches it
-        // (by the rule above that is the item just read; should an item ever be stored in
-        // fewer bytes than its size, those read after the cut are dropped, to be read
-        // again on the next page, and the cut stays exact).
+        // since are sized once each; by the same rule only the item just read can bring
+        // the total to the cap, so the page ends after it exactly where sizing every item
+        // would have ended it (ReadPageTests compares both).
         let sizesLazily = copiesBytes && select != .count
         var sized = 0            // page.encodedItems[..<sized] are counted in bytesRead
         var unsizedBytes = 0     // stored length of those after
-        func sizeItems(cutting: Bool) throws -> Bool {
-            var i = sized
-            while i < page.encodedItems.count {
-                let bytes = page.encodedItems[i]
-                let size = try bytes.withUnsafeBytes(StoredItemSize.of) ?? ItemRules.size(of: try decodeStored(bytes, decoder: reader))
-                bytesRead += size
-                i += 1
-                if cutting && bytesRead >= request.pageBytes {
-                    let dropped = page.encodedItems.count - i
-                    page.encodedItems.removeLast(dropped)
-                    page.count -= dropped
-                    page.scannedCount -= dropped
-                    lastBytes = bytes
-                    sized = i
-                    unsizedBytes = 0
-                    return true
-                }
+        /// Sizes the items not sized yet; true when the page has reached its cap.
+        func sizeItems() throws -> Bool {
+            for bytes in page.encodedItems[sized...] {
+                bytesRead += try bytes.withUnsafeBytes(StoredItemSize.of) ?? ItemRules.size(of: try decodeStored(bytes, decoder: reader))
             }
-            sized = i
+            sized = page.encodedItems.count
             unsizedBytes = 0
-            return false
+            return bytesRead >= request.pageBytes
         }
         try view.scanStored(lower: lower, upper: upper, forward: request.forward) { _, value in
             page.scannedCount += 1
@@ -156,7 +142,8 @@ extension Table {
                 page.encodedItems.append(bytes)
                 page.count += 1
                 unsizedBytes += bytes.count
-                if bytesRead + unsizedBytes >= request.pageBytes, try sizeItems(cutting: true) {
+                if bytesRead + unsizedBytes >= request.pageBytes, try sizeItems() {
+                    lastBytes = bytes
                     stoppedEarly = true
                     return false
                 }
@@ -194,7 +181,7 @@ extension Table {
             if stop { stoppedEarly = true; return false }
             return true
         }
-        if sizesLazily && request.countsBytesRead { _ = try sizeItems(cutting: false) }
+        if sizesLazily && request.countsBytesRead { _ = try sizeItems() }
         if stoppedEarly, let lastBytes { page.lastEvaluatedKey = keyOf(try decodeStored(lastBytes, decoder: reader), index: index) }
         page.bytesRead = bytesRead
         return page

@@ -98,7 +98,17 @@ final class ReadPageTests: XCTestCase {
     func testPagesEndWhereDynamoDBsSizeReachesTheCapWhetherOrNotBytesAreCounted() throws {
         let table = try catalog.openForReading("Pages")
         for query in [false, true] {
-            for pageBytes in [1, 700, 5_000, 40_000, 1 << 20] {
+            // Caps the running size meets exactly (after the 3rd and the 10th item): the
+            // page must end there, not one item later.
+            var sizes: [Int] = []
+            try table.snapshot().scan { key, value in
+                guard key.first == ItemKeys.tableKeyspace else { return true }
+                let item = try table.decodeStored(value, decoder: ItemDecoder.forThisThread)
+                if !query || item["pk"] == .s("p") { sizes.append(ItemRules.size(of: item)) }
+                return true
+            }
+            let met = [3, 10].map { sizes.prefix($0).reduce(0, +) }
+            for pageBytes in [1, 700, 5_000, 40_000, 1 << 20] + met {
                 for limit in [nil, 1, 9] as [Int?] {
                     let context = "query \(query), pageBytes \(pageBytes), limit \(limit.map(String.init) ?? "none")"
                     let exact = try pages(table, pageBytes: pageBytes, limit: limit, query: query, exact: true)
