@@ -43,12 +43,16 @@ let package = Package(
         .target(name: "FerryPipeline", dependencies: ["FerryTable", "FerryObjectStore", "FerryExpressions", "FerryValues", "FerryIO"], swiftSettings: hotPath),
         // HTTP/1.1 server: parsing, keep-alive, chunked and gzip bodies, limits, timeouts. Knows nothing of AWS.
         .target(name: "FerryHTTP", dependencies: ["FerryIO"]),
+        // HTTPS through the toolchain's URLSession (FoundationNetworking): TLS is not written here.
+        .target(name: "FerryHTTPS", dependencies: ["FerryHTTP"]),
         // AWS protocol pieces: SigV4 signing and verification, credentials files.
         .target(name: "FerryAWS", dependencies: ["FerryIO"]),
         // The network front: DynamoDB's JSON protocol over FerryHTTP, onto the table service.
         .target(name: "FerryServe", dependencies: ["FerryHTTP", "FerryAWS", "FerryTableService", "FerryTable", "FerryValues", "FerryIO"]),
+        // Remote endpoints: the AWS client (signing, retries), DynamoDB's and S3's protocols behind the local interfaces.
+        .target(name: "FerryRemote", dependencies: ["FerryAWS", "FerryHTTP", "FerryHTTPS", "FerryTableService", "FerryValues", "FerryIO"]),
         // Shared command-line kit: options, help, exit codes, progress, data folder.
-        .target(name: "FerryCLI", dependencies: ["FerryValues", "FerryIO"]),
+        .target(name: "FerryCLI", dependencies: ["FerryAWS", "FerryValues", "FerryIO"]),
 
         .executableTarget(name: "ferry-transform", dependencies: ["FerryCLI", "FerryPipeline", "FerryValues", "FerryIO"]),
         .executableTarget(name: "ferry-extract", dependencies: ["FerryCLI", "FerryPipeline", "FerryValues", "FerryIO"]),
@@ -58,7 +62,7 @@ let package = Package(
         .executableTarget(name: "ferry-restore", dependencies: ["FerryCLI", "FerryPipeline", "FerryTable", "FerryValues", "FerryIO"]),
         .executableTarget(name: "ferry-s3", dependencies: ["FerryCLI", "FerryObjectStore", "FerryValues", "FerryIO"]),
         .executableTarget(name: "ferry-serve", dependencies: ["FerryCLI", "FerryServe", "FerryHTTP", "FerryAWS", "FerryTable", "FerryIO"]),
-        .executableTarget(name: "ferry-table", dependencies: ["FerryCLI", "FerryTableService", "FerryTable", "FerryValues", "FerryIO"]),
+        .executableTarget(name: "ferry-table", dependencies: ["FerryCLI", "FerryRemote", "FerryAWS", "FerryTableService", "FerryTable", "FerryValues", "FerryIO"]),
         // Test helper: commits to a log until killed (the kill -9 test).
         .executableTarget(name: "wal-crash-writer", dependencies: ["FerryTable"]),
         // Test helper: commits batches to a table until killed (the table kill -9 test).

@@ -55,15 +55,19 @@ public struct CredentialsFile: Sendable, Equatable {
     private static let secretKey = "aws_secret_access_key"
     private static let tokenKey = "aws_session_token"
 
-    private struct Section {
-        let name: String
-        let line: Int
-        var values: [String: (value: String, line: Int)] = [:]
-        var seenKeys: [String: Int] = [:]
+    /// One `[name]` section of an AWS shared config or credentials file: every key
+    /// (lower-cased) with its value and line.
+    public struct Section: Sendable, Equatable {
+        public let name: String
+        public let line: Int
+        public var values: [String: String] = [:]
+        public var lines: [String: Int] = [:]
     }
 
-    /// Parses the text of a credentials file; `fileName` names it in errors.
-    public static func parse(_ text: String, fileName: String) throws(CredentialsFileError) -> CredentialsFile {
+    /// Parses the INI text both AWS files use (docs/remote.md, "Credentials"); the
+    /// syntax errors name `fileName` and the line. Values of nested settings (an
+    /// indented block under `s3 =`) are skipped.
+    public static func sections(_ text: String, fileName: String) throws(CredentialsFileError) -> [Section] {
         func fail(_ line: Int?, _ message: String) -> CredentialsFileError {
             CredentialsFileError(file: fileName, line: line, message: message)
         }
@@ -110,40 +114,55 @@ public struct CredentialsFile: Sendable, Equatable {
             guard !key.isEmpty else { throw fail(lineNumber, "key missing before '\(content[separator])'") }
             guard !sections.isEmpty else { throw fail(lineNumber, "\(key) outside a [profile] section") }
             let i = sections.count - 1
-            if let first = sections[i].seenKeys[key] {
+            if let first = sections[i].lines[key] {
                 throw fail(lineNumber, "\(key) repeated in [\(sections[i].name)] (first on line \(first))")
             }
-            sections[i].seenKeys[key] = lineNumber
+            sections[i].lines[key] = lineNumber
             lastKey = key
-            if [accessKeyIdKey, secretKey, tokenKey].contains(key) {
-                guard !value.isEmpty else { throw fail(lineNumber, "\(key) is empty") }
-                sections[i].values[key] = (value, lineNumber)
+            if [accessKeyIdKey, secretKey, tokenKey].contains(key) && value.isEmpty {
+                throw fail(lineNumber, "\(key) is empty")
             }
+            sections[i].values[key] = value
         }
+        return sections
+    }
 
+    /// The key pair a section holds, nil when it has none; a half pair is an error.
+    public static func credentials(in section: Section, fileName: String) throws(CredentialsFileError) -> SigV4Credentials? {
+        func fail(_ key: String, _ message: String) -> CredentialsFileError {
+            CredentialsFileError(file: fileName, line: section.lines[key], message: message)
+        }
+        let id = section.values[accessKeyIdKey], secret = section.values[secretKey], token = section.values[tokenKey]
+        switch (id, secret) {
+        case (nil, nil):
+            if token != nil { throw fail(tokenKey, "\(tokenKey) without \(accessKeyIdKey)") }
+            return nil
+        case (nil, _?):
+            throw fail(secretKey, "\(secretKey) without \(accessKeyIdKey)")
+        case (_?, nil):
+            throw fail(accessKeyIdKey, "\(accessKeyIdKey) without \(secretKey)")
+        case let (id?, secret?):
+            return SigV4Credentials(accessKeyId: id, secretAccessKey: secret, sessionToken: token)
+        }
+    }
+
+    /// Parses the text of a credentials file; `fileName` names it in errors.
+    public static func parse(_ text: String, fileName: String) throws(CredentialsFileError) -> CredentialsFile {
+        func fail(_ line: Int?, _ message: String) -> CredentialsFileError {
+            CredentialsFileError(file: fileName, line: line, message: message)
+        }
+        let sections = try sections(text, fileName: fileName)
         var profiles: [Profile] = []
         var owners: [String: Profile] = [:]
         for section in sections {
-            let id = section.values[accessKeyIdKey], secret = section.values[secretKey], token = section.values[tokenKey]
-            switch (id, secret) {
-            case (nil, nil):
-                if let token { throw fail(token.line, "\(tokenKey) without \(accessKeyIdKey)") }
-                continue
-            case (nil, let secret?):
-                throw fail(secret.line, "\(secretKey) without \(accessKeyIdKey)")
-            case (let id?, nil):
-                throw fail(id.line, "\(accessKeyIdKey) without \(secretKey)")
-            case (let id?, let secret?):
-                let profile = Profile(name: section.name,
-                                      credentials: SigV4Credentials(accessKeyId: id.value, secretAccessKey: secret.value,
-                                                                    sessionToken: token?.value),
-                                      line: section.line)
-                if let other = owners[id.value], other.credentials.secretAccessKey != secret.value {
-                    throw fail(id.line, "\(accessKeyIdKey) \(id.value) has another secret in [\(other.name)] (line \(other.line))")
-                }
-                owners[id.value] = owners[id.value] ?? profile
-                profiles.append(profile)
+            guard let credentials = try credentials(in: section, fileName: fileName) else { continue }
+            let profile = Profile(name: section.name, credentials: credentials, line: section.line)
+            let idLine = section.lines[accessKeyIdKey]
+            if let other = owners[credentials.accessKeyId], other.credentials.secretAccessKey != credentials.secretAccessKey {
+                throw fail(idLine, "\(accessKeyIdKey) \(credentials.accessKeyId) has another secret in [\(other.name)] (line \(other.line))")
             }
+            owners[credentials.accessKeyId] = owners[credentials.accessKeyId] ?? profile
+            profiles.append(profile)
         }
         guard !profiles.isEmpty else {
             throw fail(nil, "no profile with both \(accessKeyIdKey) and \(secretKey)")

@@ -9,7 +9,7 @@ public enum AWSCLIOutput {
     /// names a page itself (Limit or the start key), and merges the pages: lists
     /// concatenated, counts summed, `ConsumedCapacity` the first page's (null without one),
     /// as botocore keeps its non-aggregate keys.
-    public static func call(_ service: DynamoDBService, _ operation: String, _ request: JSONValue,
+    public static func call(_ service: any DynamoDBAPI, _ operation: String, _ request: JSONValue,
                             paginate: Bool = true, pageSize: Int? = nil) throws -> JSONValue {
         let (inputToken, outputToken, resultKeys, nonAggregate): (String, String, [String], [String])
         switch operation {

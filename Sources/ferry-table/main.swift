@@ -2,7 +2,9 @@
 #if canImport(Glibc)
 import Glibc
 #endif
+import FerryAWS
 import FerryCLI
+import FerryRemote
 import FerryIO
 import FerryTable
 import FerryTableService
@@ -51,9 +53,7 @@ let common: [OptionSpec] = [
     AWSRequestBuilder.cliInputJSON, .data,
     OptionSpec("--sync", value: "<policy>", help: "always (fsync every commit, the default) or batch (fsync per MiB of log and at exit)."),
     OptionSpec("--output", value: "<format>", help: "json (the only format)."),
-    OptionSpec("--region", value: "<region>", help: "The region in table ARNs (else AWS_REGION, AWS_DEFAULT_REGION, us-east-1)."),
-    OptionSpec("--endpoint-url", value: "<url>", help: "Refused for now: Ferry works on the local data folder (--data); remote endpoints are not implemented yet."),
-    OptionSpec("--profile", value: "<name>", help: "Accepted and ignored."),
+] + OptionSpec.remoteOptions + [
     OptionSpec("--no-cli-pager", help: "Accepted and ignored (output is never paged)."),
 ]
 let paging: [OptionSpec] = [
@@ -74,16 +74,17 @@ func command(_ name: String, _ operation: String, _ summary: String, _ parameter
 }
 
 func run(_ operation: String, _ request: JSONValue, _ args: ParsedArguments) throws -> ExitCode {
-    // A script written for `aws --endpoint-url ...` must not quietly get the local folder.
-    if let url = args.value("--endpoint-url") {
-        throw UsageError.other("--endpoint-url \(url): remote endpoints are not implemented yet; Ferry reads and writes the local data folder (--data or FERRY_DATA), so leave the option out to use it")
-    }
     if let output = args.value("--output"), output != "json" {
         throw UsageError.invalidValue(option: "--output", value: output, expected: "json")
     }
     // Reads never create the data folder: a mistyped one is an error, not an empty store.
     let readOnly: Set<String> = ["DescribeTable", "ListTables", "GetItem", "BatchGetItem", "Query", "Scan", "TransactGetItems", "ListTagsOfResource",
                                   "DescribeTimeToLive", "DescribeLimits", "DescribeEndpoints"]
+    if let settings = try args.remoteSettings(.dynamodb) {
+        if args.value("--sync") != nil { throw UsageError.other("--sync applies to the data folder, not to \(settings.endpointURL ?? "an endpoint")") }
+        let remote = RemoteDynamoDB(client: try AWSSettingsError.usageIfOption { try AWSClient(settings: settings) })
+        return try reportingErrors(operation) { try call(remote, operation, request, args) }
+    }
     ResourceNames.configure(region: args.value("--region"), account: nil)
     let catalog = try TableCatalog(dataFolder: DataFolder.resolve(args), create: !readOnly.contains(operation))
     if let policy = args.value("--sync") {
@@ -93,12 +94,14 @@ func run(_ operation: String, _ request: JSONValue, _ args: ParsedArguments) thr
         catalog.syncPolicy = p
     }
     let service = DynamoDBService(catalog: catalog, program: "ferry-table")
-    return try reportingErrors(operation) {
-        let pageSize = try args.value("--page-size").map { _ in try args.int("--page-size", default: 0, range: 1...Int.max) }
-        let response = try AWSCLIOutput.call(service, operation, request, paginate: !args.flag("--no-paginate"), pageSize: pageSize)
-        try Console.writeStdout(AWSCLIOutput.text(response))
-        return .ok
-    }
+    return try reportingErrors(operation) { try call(service, operation, request, args) }
+}
+
+func call(_ api: any DynamoDBAPI, _ operation: String, _ request: JSONValue, _ args: ParsedArguments) throws -> ExitCode {
+    let pageSize = try args.value("--page-size").map { _ in try args.int("--page-size", default: 0, range: 1...Int.max) }
+    let response = try AWSCLIOutput.call(api, operation, request, paginate: !args.flag("--no-paginate"), pageSize: pageSize)
+    try Console.writeStdout(AWSCLIOutput.text(response))
+    return .ok
 }
 
 /// Runs `body`, printing DynamoDB's errors as the aws CLI does and a held table's lock
