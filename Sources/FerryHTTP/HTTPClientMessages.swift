@@ -159,8 +159,9 @@ public enum HTTPClientError: Error, Sendable, Equatable, CustomStringConvertible
     /// an unresolvable host, a malformed answer or the caller's own sink.
     public var isTransient: Bool {
         switch self {
-        case .cannotConnect, .timedOut, .connectionLost, .transport: return true
-        case .invalidEndpoint, .cannotResolve, .malformedResponse, .responseTooLarge, .sinkFailed: return false
+        case .cannotConnect, .timedOut, .connectionLost: return true
+        // URLSession's other failures include an untrusted certificate: trying again cannot help.
+        case .invalidEndpoint, .cannotResolve, .malformedResponse, .responseTooLarge, .sinkFailed, .transport: return false
         }
     }
 }

@@ -111,4 +111,21 @@ final class RemoteTableToolTests: ToolTestCase {
 
         """)
     }
+
+    func testHTTPSGoesThroughURLSessionAndAnUntrustedCertificateIsRefused() throws {
+        let r = try remote("""
+        openssl req -x509 -newkey rsa:2048 -nodes -keyout key.pem -out cert.pem -days 1 -subj /CN=localhost \
+            -addext subjectAltName=DNS:localhost,IP:127.0.0.1 2> /dev/null
+        start_server --data served
+        python3 fixtures/remote/tls-proxy.py cert.pem key.pem "$PORT" > proxy.out & proxy=$!
+        for i in $(seq 1 100); do [ -s proxy.out ] && break; sleep 0.1; done
+        TLS_PORT=$(awk '{print $3}' proxy.out)
+        ferry-table list-tables --endpoint-url "https://localhost:$TLS_PORT" 2>&1 | sed "s/:$TLS_PORT/:TLS/" || true
+        kill $proxy
+        stop_server
+        """)
+        // FoundationNetworking verifies the peer against the system's CA store (it offers no
+        // way to add one), so a self-signed certificate is refused, once, not retried.
+        XCTAssertEqual(r.stdout, "ferry-table: error: Could not call ListTables on https://localhost:TLS: SSL certificate problem: self-signed certificate (URLSession error -1)\n")
+    }
 }
