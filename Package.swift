@@ -57,7 +57,7 @@ let package = Package(
         .executableTarget(name: "ferry-transform", dependencies: ["FerryCLI", "FerryPipeline", "FerryValues", "FerryIO"]),
         .executableTarget(name: "ferry-extract", dependencies: ["FerryCLI", "FerryPipeline", "FerryValues", "FerryIO"]),
         .executableTarget(name: "ferry-load", dependencies: ["FerryCLI", "FerryPipeline", "FerryExpressions", "FerryTableService", "FerryTable", "FerryValues", "FerryIO"]),
-        .executableTarget(name: "ferry-export", dependencies: ["FerryCLI", "FerryPipeline", "FerryObjectStore", "FerryTable", "FerryExpressions", "FerryValues", "FerryIO"]),
+        .executableTarget(name: "ferry-export", dependencies: ["FerryCLI", "FerryRemote", "FerryAWS", "FerryPipeline", "FerryObjectStore", "FerryTable", "FerryExpressions", "FerryValues", "FerryIO"]),
         .executableTarget(name: "ferry-backup", dependencies: ["FerryCLI", "FerryPipeline", "FerryTable", "FerryValues", "FerryIO"]),
         .executableTarget(name: "ferry-restore", dependencies: ["FerryCLI", "FerryPipeline", "FerryTable", "FerryValues", "FerryIO"]),
         .executableTarget(name: "ferry-s3", dependencies: ["FerryCLI", "FerryObjectStore", "FerryValues", "FerryIO"]),

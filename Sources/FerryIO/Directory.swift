@@ -164,6 +164,17 @@ public final class Directory {
         }
     }
 
+    /// Writes `bytes` as the file at `path` atomically and durably (the folder must exist).
+    public static func writeAtomically(path: String, _ bytes: [UInt8]) throws {
+        let slash = path.lastIndex(of: "/")
+        let folderPath = slash.map { path[..<$0].isEmpty ? "/" : String(path[..<$0]) } ?? "."
+        let name = slash.map { String(path[path.index(after: $0)...]) } ?? path
+        guard let folder = try Directory.open(folderPath, followLinks: true) else {
+            throw IOError.openFailed(path: folderPath, errno: ENOENT)
+        }
+        try folder.writeAtomically(name) { sink in try bytes.withUnsafeBytes { try sink.write($0) } }
+    }
+
     /// The incremental form of `writeAtomically`, for files written over time (sorted
     /// runs): write to `sink`, then `commit()` or `abandon()`.
     public func createAtomically(_ name: String, mode: mode_t = 0o644) throws -> AtomicFile {

@@ -135,12 +135,7 @@ public struct CheckpointState: Sendable, Equatable {
 
     /// Replaces `path` atomically: temporary file, fsync, rename, fsync of the folder.
     public func write(path: String) throws {
-        let (folderPath, name) = splitPath(path)
-        guard let folder = try Directory.open(folderPath, followLinks: true) else {
-            throw IOError.openFailed(path: folderPath, errno: ENOENT)
-        }
-        let bytes = encode()
-        try folder.writeAtomically(name) { sink in try bytes.withUnsafeBytes { try sink.write($0) } }
+        try Directory.writeAtomically(path: path, encode())
     }
 }
 
