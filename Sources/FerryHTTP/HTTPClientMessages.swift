@@ -98,18 +98,9 @@ public struct HTTPClientRequest: Sendable {
     }
 }
 
-/// A response: status, fields in order, and the body (empty when it went to a sink).
-public struct HTTPClientResponse: Sendable {
-    public var status: Int
-    public var headers: HTTPHeaders
-    public var body: [UInt8]
-
-    public init(status: Int, headers: HTTPHeaders = HTTPHeaders(), body: [UInt8] = []) {
-        self.status = status
-        self.headers = headers
-        self.body = body
-    }
-}
+/// A response as the client returns it: the server's own message type (status, fields
+/// in order, body; the body is empty when it went to a sink).
+public typealias HTTPClientResponse = HTTPResponse
 
 /// How sending a request failed before a whole response arrived. Each names the endpoint
 /// when it is shown (`HTTPClientError.describe(endpoint:)`).
