@@ -281,8 +281,13 @@ final class HTTPResponseReader {
         return size
     }
 
+    /// The CR LF (or LF) after a chunk's data.
     private func expectLineEnd() throws(HTTPClientError) {
-        let line = try readLine(limit: 2)
-        guard line.isEmpty else { throw .malformedResponse("chunk data not followed by CR LF") }
+        while available < 2 {
+            guard try fill() else { throw .connectionLost("closed inside the chunked body", afterResponseStarted: true) }
+        }
+        if buffer[start] == 0x0A { start += 1; return }
+        guard buffer[start] == 0x0D, buffer[start + 1] == 0x0A else { throw .malformedResponse("chunk data not followed by CR LF") }
+        start += 2
     }
 }

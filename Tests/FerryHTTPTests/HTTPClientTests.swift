@@ -100,6 +100,8 @@ final class HTTPClientTests: XCTestCase {
                        .malformedResponse("bad Content-Length 3, 4"))
         XCTAssertEqual(failure("HTTP/1.1 200 OK\r\nContent-Length: -1\r\n\r\n"), .malformedResponse("bad Content-Length -1"))
         XCTAssertEqual(failure("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n"), .malformedResponse("bad chunk size"))
+        XCTAssertEqual(failure("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n2\r\nabcdef"),
+                       .malformedResponse("chunk data not followed by CR LF"))
         XCTAssertEqual(failure("HTTP/1.1 200 OK\r\nTransfer-Encoding: gzip, chunked\r\n\r\n0\r\n\r\n"),
                        .malformedResponse("transfer coding gzip, chunked is not supported"))
     }
