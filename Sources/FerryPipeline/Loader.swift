@@ -78,7 +78,7 @@ public final class Loader {
     public private(set) var state: CheckpointState
     /// Why the checkpoint file was damaged, when it was rewritten from the table at start.
     public private(set) var repairedCheckpoint: String? = nil
-    private let table: Table
+    private let target: any LoadTarget
     private let options: Options
     private let rejects: RejectWriter
     private let onProgress: (Int, Int) -> Void
@@ -89,7 +89,7 @@ public final class Loader {
     // The group being built.
     /// One record waiting in the group: its write and where it came from (for rejects).
     private struct Pending {
-        var write: Result<Table.PreparedWrite, Error>
+        var write: Result<LoadWrite, Error>
         var line: Int
         var record: ArraySlice<UInt8>
         var source: String
@@ -132,42 +132,52 @@ public final class Loader {
         backupTally = BackupTally(header: header, source: source)
     }
 
-    public init(table: Table, options: Options, rejects: RejectWriter,
+    public convenience init(table: Table, options: Options, rejects: RejectWriter,
+                            onProgress: @escaping (_ records: Int, _ bytes: Int) -> Void = { _, _ in }) throws {
+        try self.init(target: LocalLoadTarget(table), options: options, rejects: rejects, onProgress: onProgress)
+    }
+
+    public init(target: any LoadTarget, options: Options, rejects: RejectWriter,
                 onProgress: @escaping (_ records: Int, _ bytes: Int) -> Void = { _, _ in }) throws {
-        self.table = table
+        self.target = target
         self.options = options
         self.rejects = rejects
         self.onProgress = onProgress
-        builder = try OperationBuilder(options: options, table: table)
+        builder = try OperationBuilder(options: options, target: target)
         checkpointName = options.checkpointPath.map { "checkpoint\u{0}" + absolutePath($0) + "\u{0}" }
-        state = CheckpointState(table: table.name)
+        state = CheckpointState(table: target.name)
         if let checkpointName, let path = options.checkpointPath {
             // The file is about to be rewritten: never over a file that is not a Ferry
             // checkpoint (a mistyped path) or that is another table's bookmark. A damaged
-            // one is rewritten: the table holds the true copy.
+            // one is rewritten when the target holds the true copy.
+            var fromFile: CheckpointState? = nil
             switch try CheckpointState.inspect(path: path) {
             case .missing: break
             case let .foreign(reason): throw StreamFormatError.badCheckpoint(path: path, reason: reason)
-            case let .valid(existing) where existing.table != table.name:
-                throw LoadError.checkpointOfAnotherTable(path: path, owner: existing.table, table: table.name)
-            case .valid: break
-            case let .damaged(owner?, _) where owner != table.name:
-                throw LoadError.checkpointOfAnotherTable(path: path, owner: owner, table: table.name)
+            case let .valid(existing) where existing.table != target.name:
+                throw LoadError.checkpointOfAnotherTable(path: path, owner: existing.table, table: target.name)
+            case let .valid(existing): fromFile = existing
+            case let .damaged(owner?, _) where owner != target.name:
+                throw LoadError.checkpointOfAnotherTable(path: path, owner: owner, table: target.name)
             case let .damaged(_, reason):
+                guard target.keepsCheckpoint else { throw LoadError.damagedCheckpointOnly(path: path, reason: reason) }
                 repairedCheckpoint = reason
             }
-            state = try Self.readState(table: table, name: checkpointName)
-            // The table's copy is the truth: repair a file a crash left one commit behind.
-            try state.write(path: path)
+            if target.keepsCheckpoint {
+                state = try Self.readState(target: target, name: checkpointName)
+                // The table's copy is the truth: repair a file a crash left one commit behind.
+                try state.write(path: path)
+            } else if let fromFile {
+                state = fromFile
+            }
         }
     }
 
     // MARK: The table's copy of the checkpoint
 
-    static func readState(table: Table, name: String) throws -> CheckpointState {
-        var state = CheckpointState(table: table.name)
-        for (key, value) in try table.metadata(prefix: name) {
-            let field = key.dropFirst(name.count)
+    static func readState(target: any LoadTarget, name: String) throws -> CheckpointState {
+        var state = CheckpointState(table: target.name)
+        for (field, value) in try target.checkpointFields(prefix: name) {
             if field == "lines" {
                 state.lines = Int(String(decoding: value, as: UTF8.self)) ?? 0
             } else if field == "input" {
@@ -180,30 +190,30 @@ public final class Loader {
         return state
     }
 
-    private func metadata() -> [(name: String, value: [UInt8]?)] {
-        guard let checkpointName else { return [] }
+    private func metadata() -> LoadCheckpointFields? {
+        guard let checkpointName else { return nil }
         var out: [(name: String, value: [UInt8]?)] = []
         for (source, barrier) in reached {
             let body = ByteBuffer(capacity: 256)
             barrier.writeBody(into: body)
-            out.append((checkpointName + "s:" + source, body.array))
+            out.append(("s:" + source, body.array))
         }
         if !sawBarrier {
-            out.append((checkpointName + "lines", Array(String(lineCount).utf8)))
+            out.append(("lines", Array(String(lineCount).utf8)))
             let body = ByteBuffer(capacity: 256)
             currentIdentity().writeBody(into: body)
-            out.append((checkpointName + "input", body.array))
+            out.append(("input", body.array))
         }
-        return out
+        return LoadCheckpointFields(prefix: checkpointName, fields: out)
     }
 
     // MARK: Reading
 
     /// One parsed line, made on a worker thread.
     enum Entry: Sendable {
-        case write(Result<Table.PreparedWrite, Error>, line: Int, range: Range<Int>)
+        case write(Result<LoadWrite, Error>, line: Int, range: Range<Int>)
         /// A backup's item line, with its storage-order key for the tally.
-        case backupItem(Result<Table.PreparedWrite, Error>, key: [UInt8], line: Int, range: Range<Int>)
+        case backupItem(Result<LoadWrite, Error>, key: [UInt8], line: Int, range: Range<Int>)
         /// A line that stops the load (a backup line breaking the backup's rules).
         case fatal(Error)
 
@@ -229,7 +239,7 @@ public final class Loader {
 
     /// Loads every record of `source`; call `finish` after the last input.
     public func run(_ source: ByteSource) throws {
-        let table = self.table
+        let table = self.target
         let builder = self.builder
         let name = source.name
         let rules = backupRules
@@ -243,7 +253,7 @@ public final class Loader {
         }
     }
 
-    private func runBlocks(_ source: ByteSource, name: String, table: Table, builder: OperationBuilder, rules: BackupLineRules?) throws {
+    private func runBlocks(_ source: ByteSource, name: String, table: any LoadTarget, builder: OperationBuilder, rules: BackupLineRules?) throws {
         try ParallelLineProcessor.run(
             // A bulk commit takes the committing thread for a while: the workers parse
             // the next 24 MiB meanwhile.
@@ -263,7 +273,7 @@ public final class Loader {
     }
 
     static func parse(_ block: LineBlock, decoder: ItemDecoder, canonical: CanonicalTypedItem? = nil,
-                      builder: OperationBuilder, table: Table) -> ParsedBlock {
+                      builder: OperationBuilder, table: any LoadTarget) -> ParsedBlock {
         var result = ParsedBlock()
         result.bytes = Array(block.bytes)
         result.firstLine = block.firstLine
@@ -277,7 +287,7 @@ public final class Loader {
             // A typed line as Ferry writes it is stored as it is (bulk puts only).
             if let canonical, line.count > 10, Self.typedItemPrefix.elementsEqual(line.prefix(9)),
                line[line.count - 2] == UInt8(ascii: "}"), line[line.count - 1] == UInt8(ascii: "}"),
-               let write = table.prepareCanonicalPut(UnsafeRawBufferPointer(rebasing: line[8..<(line.count - 1)]), scanner: canonical) {
+               let write = table.prepareCanonicalPut(UnsafeRawBufferPointer(rebasing: line[8..<(line.count - 1)]), scanner: canonical, require: nil) {
                 result.entries.append(.write(.success(write), line: number, range: range))
                 return
             }
@@ -292,7 +302,7 @@ public final class Loader {
                         result.entries.append(.barrier(try Barrier(body: body), line: number, range: range))
                     case DeleteRecord.controlName:
                         let key = try DeleteRecord.key(from: body)
-                        result.entries.append(.write(Result { try table.prepare(.delete(key: key, condition: try builder.condition(for: key))) }, line: number, range: range))
+                        result.entries.append(.write(Result { try table.prepare(.delete(key: key, condition: try builder.condition(for: key)), forBulk: false) }, line: number, range: range))
                     case TableBackup.trailerName:
                         result.entries.append(.control(name: name, line: number, range: range))
                     case TableBackup.headerName:
@@ -314,7 +324,7 @@ public final class Loader {
     /// others items or the trailer under `BackupLineRules`; a line breaking them stops
     /// the load.
     static func parseBackup(_ block: LineBlock, rules: BackupLineRules, decoder: ItemDecoder, canonical: CanonicalTypedItem? = nil,
-                            builder: OperationBuilder, table: Table, source: String) -> ParsedBlock {
+                            builder: OperationBuilder, table: any LoadTarget, source: String) -> ParsedBlock {
         var result = ParsedBlock()
         result.bytes = Array(block.bytes)
         result.firstLine = block.firstLine
@@ -423,7 +433,7 @@ public final class Loader {
 
     /// A record: skipped when an earlier run of the same input committed it (a stream
     /// without barriers, counted by lines), else added to the group.
-    private func accept(_ result: Result<Table.PreparedWrite, Error>, line: Int, range: Range<Int>, in block: ParsedBlock, source: String) throws {
+    private func accept(_ result: Result<LoadWrite, Error>, line: Int, range: Range<Int>, in block: ParsedBlock, source: String) throws {
         summary.read += 1
         if lineCount == state.lines { try checkInputIfCounted(endingAt: streamOffset + range.upperBound) }
         if !sawBarrier && state.sources.isEmpty && lineCount <= state.lines {
@@ -568,7 +578,7 @@ public final class Loader {
         try waitForCommit()
         let writes = pending.map(\.write)
         let records = metadata()
-        let asRun = options.usesBulk && (options.bulk == .always || pendingBytes >= Self.bulkMinimumBytes)
+        let asRun = options.usesBulk && target.commitsRuns && (options.bulk == .always || pendingBytes >= Self.bulkMinimumBytes)
         for (source, barrier) in reached { state.sources[source] = barrier }
         if !sawBarrier {
             state.lines = max(state.lines, lineCount)
@@ -580,10 +590,10 @@ public final class Loader {
         pendingBytes = 0
         if asRun {
             let flight = InFlight(group: group, state: state, done: DispatchSemaphore(value: 0), result: ResultBox())
-            let job = UncheckedBox((table, writes, records, flight.result, flight.done))
+            let job = UncheckedBox((target, writes, records, flight.result, flight.done))
             let thread = Thread {
-                let (table, writes, records, result, done) = job.value
-                result.outcomes = Result { try table.writeBulk(prepared: writes, metadata: records) }
+                let (target, writes, records, result, done) = job.value
+                result.outcomes = Result { try target.commit(writes, checkpoint: records, asRun: true) }
                 done.signal()
             }
             thread.name = "ferry-load-commit"
@@ -593,7 +603,7 @@ public final class Loader {
         }
         let outcomes: [WriteOutcome]
         do {
-            outcomes = try table.write(prepared: writes, metadata: records)
+            outcomes = try target.commit(writes, checkpoint: records, asRun: false)
         } catch {
             // The engine refuses further commits after a failed log write; so does this.
             stopped = true
@@ -704,6 +714,7 @@ public enum LoadError: Error, CustomStringConvertible {
     case inputShorter(expected: InputIdentity?, lines: Int, read: Int)
     case notARecord(String)
     case headerInsideStream
+    case damagedCheckpointOnly(path: String, reason: String)
 
     public var description: String {
         switch self {
@@ -727,6 +738,8 @@ public enum LoadError: Error, CustomStringConvertible {
             if expected.bytes != actual.bytes { differs.append("line \(lines) ends at byte \(actual.bytes), not \(expected.bytes)") }
             if expected.headBytes != actual.headBytes || expected.headCRC != actual.headCRC { differs.append("its first \(expected.headBytes) bytes differ") }
             return "the checkpoint's \(lines) committed lines were counted on other input (\(differs.joined(separator: "; "))); nothing was loaded: to load this input from its first line, use a new --checkpoint file"
+        case let .damagedCheckpointOnly(path, reason):
+            return "\(path): damaged checkpoint file (\(reason)), and the remote table keeps no copy of a put load's checkpoint; move it aside to load from the start (puts are idempotent: records loaded before are written again, not doubled)"
         case .headerInsideStream:
             return "a ferry:backup header is only valid as the first line of a backup loaded alone"
         case let .notARecord(name):
@@ -752,13 +765,13 @@ final class OperationBuilder: Sendable {
     /// Placeholders bound per record.
     let updateBindings: [String]
     let conditionBindings: [String]
-    let table: Table
+    let table: any LoadTarget
     /// Puts are prepared for bulk commits.
     let lean: Bool
 
-    init(options: Loader.Options, table: Table) throws {
+    init(options: Loader.Options, target table: any LoadTarget) throws {
         mode = options.mode
-        lean = options.usesBulk
+        lean = options.usesBulk && table.commitsRuns
         self.table = table
         context = options.context
         updateText = options.update
@@ -829,7 +842,7 @@ final class OperationBuilder: Sendable {
     var storesCanonicalPuts: Bool { lean && mode == .put && updateText == nil && conditionText == nil }
 
     /// The record's write, checked and encoded (for a bulk load, without its item).
-    func prepared(for item: Item) throws -> Table.PreparedWrite {
+    func prepared(for item: Item) throws -> LoadWrite {
         try table.prepare(try operation(for: item), forBulk: lean)
     }
 
@@ -837,12 +850,12 @@ final class OperationBuilder: Sendable {
         let condition = try condition(for: item)
         if let updateText {
             let update = try fixedUpdate ?? UpdateExpression(updateText, context: try bound(updateBindings, item))
-            return .update(key: table.keyOf(item), update: update, condition: condition)
+            return .update(key: table.schema.keyOf(item), update: update, condition: condition)
         }
         switch mode {
         case .put: return .put(item, condition: condition)
         case .update: return .merge(item, condition: condition)
-        case .delete: return .delete(key: table.keyOf(item), condition: condition)
+        case .delete: return .delete(key: table.schema.keyOf(item), condition: condition)
         }
     }
 }
