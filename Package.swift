@@ -50,13 +50,13 @@ let package = Package(
         // The network front: DynamoDB's JSON protocol over FerryHTTP, onto the table service.
         .target(name: "FerryServe", dependencies: ["FerryHTTP", "FerryAWS", "FerryTableService", "FerryTable", "FerryValues", "FerryIO"]),
         // Remote endpoints: the AWS client (signing, retries), DynamoDB's and S3's protocols behind the local interfaces.
-        .target(name: "FerryRemote", dependencies: ["FerryAWS", "FerryHTTP", "FerryHTTPS", "FerryTableService", "FerryValues", "FerryIO"]),
+        .target(name: "FerryRemote", dependencies: ["FerryAWS", "FerryHTTP", "FerryHTTPS", "FerryPipeline", "FerryTableService", "FerryTable", "FerryValues", "FerryIO"]),
         // Shared command-line kit: options, help, exit codes, progress, data folder.
         .target(name: "FerryCLI", dependencies: ["FerryAWS", "FerryValues", "FerryIO"]),
 
         .executableTarget(name: "ferry-transform", dependencies: ["FerryCLI", "FerryPipeline", "FerryValues", "FerryIO"]),
         .executableTarget(name: "ferry-extract", dependencies: ["FerryCLI", "FerryPipeline", "FerryValues", "FerryIO"]),
-        .executableTarget(name: "ferry-load", dependencies: ["FerryCLI", "FerryPipeline", "FerryExpressions", "FerryTableService", "FerryTable", "FerryValues", "FerryIO"]),
+        .executableTarget(name: "ferry-load", dependencies: ["FerryCLI", "FerryRemote", "FerryAWS", "FerryPipeline", "FerryExpressions", "FerryTableService", "FerryTable", "FerryValues", "FerryIO"]),
         .executableTarget(name: "ferry-export", dependencies: ["FerryCLI", "FerryRemote", "FerryAWS", "FerryPipeline", "FerryObjectStore", "FerryTable", "FerryExpressions", "FerryValues", "FerryIO"]),
         .executableTarget(name: "ferry-backup", dependencies: ["FerryCLI", "FerryPipeline", "FerryTable", "FerryValues", "FerryIO"]),
         .executableTarget(name: "ferry-restore", dependencies: ["FerryCLI", "FerryPipeline", "FerryTable", "FerryValues", "FerryIO"]),

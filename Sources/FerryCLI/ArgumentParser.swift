@@ -56,6 +56,16 @@ public struct ParsedArguments: Sendable {
         return n
     }
 
+    /// A number option above 0 (`--max-rcu 12.5`), or nil when absent; `expected` names
+    /// what it counts in the error.
+    public func positiveNumber(_ name: String, expected: String) throws -> Double? {
+        guard let text = value(name) else { return nil }
+        guard let n = Double(text), n > 0, n.isFinite else {
+            throw UsageError.invalidValue(option: name, value: text, expected: "a number of \(expected) above 0")
+        }
+        return n
+    }
+
     /// `--threads`, defaulting to the number of cores the process may use.
     public func threadCount() throws -> Int {
         try int("--threads", default: ProcessorCount.available, range: 1...256)

@@ -28,13 +28,19 @@ public final class RemoteDynamoDB: DynamoDBAPI {
     public func call(_ operation: String, _ request: JSONValue) throws -> JSONValue {
         let out = ByteBuffer(capacity: 512)
         request.write(into: out)
+        return try call(operation, body: out.array, idempotent: Self.idempotent.contains(operation) || Self.isIdempotentWrite(operation, request))
+    }
+
+    /// Sends a request already encoded; `idempotent` says whether a failure that does
+    /// not prove it was not applied may be retried (the caller knows: a load's merge
+    /// sets the same attributes twice alike).
+    public func call(_ operation: String, body: [UInt8], idempotent: Bool) throws -> JSONValue {
         var headers = HTTPHeaders()
         headers.add("Content-Type", Self.contentType)
         headers.add("X-Amz-Target", Self.targetPrefix + operation)
         headers.add("User-Agent", "ferry")
-        let http = HTTPClientRequest(method: "POST", target: "/", headers: headers, body: out.array)
-        let mayRepeat = Self.idempotent.contains(operation) || Self.isIdempotentWrite(operation, request)
-        let response = try client.send(http, operation: operation, idempotent: mayRepeat, readError: Self.readError)
+        let http = HTTPClientRequest(method: "POST", target: "/", headers: headers, body: body)
+        let response = try client.send(http, operation: operation, idempotent: idempotent, readError: Self.readError)
         if let sent = response.headers["x-amz-crc32"], let expected = UInt32(sent) {
             let actual = CRC32.checksum(response.body)
             guard actual == expected else {

@@ -241,46 +241,6 @@ private final class SegmentRun: @unchecked Sendable {
     }
 }
 
-/// A token bucket in capacity units: requests wait while the bucket is in debt; each
-/// answer's ConsumedCapacity is charged after it arrives (the cost is known only then).
-/// Thread-safe (rule 18).
-public final class CapacityLimiter: Sendable {
-    public let unitsPerSecond: Double
-    private struct Bucket { var tokens: Double; var refilled: Double }
-    private let bucket: Mutex<Bucket>
-
-    public init(unitsPerSecond: Double) {
-        self.unitsPerSecond = unitsPerSecond
-        bucket = Mutex(Bucket(tokens: unitsPerSecond, refilled: Self.now()))
-    }
-
-    static func now() -> Double {
-        var ts = timespec()
-        clock_gettime(CLOCK_MONOTONIC, &ts)
-        return Double(ts.tv_sec) + Double(ts.tv_nsec) / 1e9
-    }
-
-    /// Waits until the bucket holds a positive balance (at most one second of units
-    /// saved up, so an idle spell does not allow a burst).
-    public func acquire() {
-        while true {
-            let wait: Double = bucket.withLock { b in
-                let t = Self.now()
-                b.tokens = min(unitsPerSecond, b.tokens + (t - b.refilled) * unitsPerSecond)
-                b.refilled = t
-                return b.tokens > 0 ? 0 : (-b.tokens + 0.001) / unitsPerSecond
-            }
-            if wait <= 0 { return }
-            Thread.sleep(forTimeInterval: min(wait, 1))
-        }
-    }
-
-    /// Takes what an answer consumed.
-    public func charge(_ units: Double) {
-        bucket.withLock { $0.tokens -= units }
-    }
-}
-
 public enum RemoteExportError: Error, CustomStringConvertible, Equatable {
     case output(path: String, reason: String)
     case outputShorterThanCheckpoint(path: String, size: Int, committed: Int, checkpoint: String)

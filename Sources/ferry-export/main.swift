@@ -113,12 +113,7 @@ func exportRemote(_ tableName: String, _ settings: AWSSettings, _ args: ParsedAr
     options.segments = try args.int("--segments", default: 4, range: 1...1_000_000)
     if args.value("--page-size") != nil { options.pageLimit = try args.int("--page-size", default: 0, range: 1...1_000_000) }
     options.killAfterPages = ProcessInfo.processInfo.environment["FERRY_TEST_KILL_AFTER_PAGES"].flatMap(Int.init)
-    if args.value("--max-rcu") != nil {
-        guard let rcu = args.value("--max-rcu").flatMap(Double.init), rcu > 0, rcu.isFinite else {
-            throw UsageError.invalidValue(option: "--max-rcu", value: args.value("--max-rcu") ?? "", expected: "a number of read units per second above 0")
-        }
-        options.maxRCU = rcu
-    }
+    if let rcu = try args.positiveNumber("--max-rcu", expected: "read units per second") { options.maxRCU = rcu }
     do {
         let context = try TransformStep.placeholders(args.ordered)
         options.names = context.names

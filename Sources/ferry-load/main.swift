@@ -4,10 +4,12 @@
 #if canImport(Glibc)
 import Glibc
 #endif
+import FerryAWS
 import FerryCLI
 import FerryExpressions
 import FerryIO
 import FerryPipeline
+import FerryRemote
 import FerryTable
 import FerryTableService
 import FerryValues
@@ -32,12 +34,16 @@ let spec = CommandSpec(
         OptionSpec("--summary", value: "<file>", help: "Write the final counts here as JSON."),
         OptionSpec("--group", value: "<n>", help: "Records per commit, at least (default 10000 through the log; 32 MiB of input as a sorted run)."),
         OptionSpec("--bulk", value: "auto|always|never", help: "Commit groups of puts and deletes as sorted runs, no log (auto: groups of 1 MiB or more; default auto)."),
+        OptionSpec("--concurrency", value: "<n>", help: "Remote tables: requests in flight at once (default 8)."),
+        OptionSpec("--max-wcu", value: "<units>", help: "Remote tables: write capacity units per second at most, by the ConsumedCapacity the service returns."),
+        OptionSpec("--max-wcu-percent", value: "<p>", help: "Remote tables: at most <p> percent of the table's provisioned write capacity."),
         .threads, .progress, .data,
-    ],
+    ] + OptionSpec.remoteOptions,
     examples: [
         "ferry-extract s3://music/ | ferry-load --table Music --create Artist:S,SongTitle:S",
         "ferry-extract --resume clicks.ckpt s3://logs/ | ferry-load --table Clicks --checkpoint clicks.ckpt --update 'ADD views :one SET last_seen = :ts' --values '{\":one\":1}'",
         "ferry-load --table Users --condition 'attribute_not_exists(id)' --rejects dupes.jsonl users.jsonl",
+        "ferry-extract s3://logs/ | ferry-load --endpoint-url http://127.0.0.1:8000 --table Clicks --checkpoint clicks.ckpt --max-wcu 500",
     ],
     notes: ["Exit status: 0 done, 1 failed (what was committed stays), 2 usage, 3 finished with rejected records.",
             "Checkpoints, groups and exactly-once: docs/ferry-load.md."]
@@ -79,6 +85,19 @@ func createRequest(_ table: String, _ keyText: String) throws -> JSONValue {
     ])
 }
 
+/// A remote load's costs in --summary: the endpoint, requests, retries, write units.
+func remoteMembers(_ target: any LoadTarget) -> [JSONMember] {
+    guard let remote = target as? RemoteLoadTarget else { return [] }
+    let stats = remote.stats
+    return [
+        JSONMember("endpoint", .string(remote.api.location)),
+        JSONMember("requests", .number(String(stats.requests))),
+        JSONMember("retries", .number(String(stats.retries))),
+        JSONMember("unprocessedItems", .number(String(stats.unprocessedItems))),
+        JSONMember("writeUnits", .number(String(format: "%.1f", stats.consumedUnits))),
+    ]
+}
+
 CommandLineTool.main(spec) { args in
     let console = Console(tool: spec.name)
     guard let tableName = args.value("--table") else { throw UsageError.other("--table is required") }
@@ -111,12 +130,14 @@ CommandLineTool.main(spec) { args in
         console.warning("reading records from the terminal (stdin); end with Ctrl-D")
     }
 
-    let dataFolder = DataFolder.resolve(args)
-    let catalog = try TableCatalog(dataFolder: dataFolder)
-    try TableCatalog.validateName(tableName)
-    let exists = try catalog.names().contains(tableName)
+    // Where the table is: the data folder, or an endpoint (docs/remote.md).
+    let settings = try args.remoteSettings(.dynamodb)
+    let place: any LoadPlace = try settings.map { try RemoteLoad(settings: $0, table: tableName, args: args, options: &options) }
+        ?? LocalLoad(table: tableName, args: args)
+    let exists = try place.exists()
     if !exists && args.value("--create") == nil {
-        console.error("table '\(tableName)' does not exist; create it with 'ferry-table create-table --table-name \(tableName) ...' or pass --create 'pk:S[,sk:N]'")
+        console.error(settings == nil ? "table '\(tableName)' does not exist; create it with 'ferry-table create-table --table-name \(tableName) ...' or pass --create 'pk:S[,sk:N]'"
+                                      : "table '\(tableName)' does not exist at \(place.location); create it with 'ferry-table --endpoint-url ... create-table --table-name \(tableName) ...' or pass --create 'pk:S[,sk:N]'")
         return .failure
     }
     let createKey = try args.value("--create").map { ($0, try createRequest(tableName, $0)) }
@@ -146,11 +167,11 @@ CommandLineTool.main(spec) { args in
     }
     if !exists, let (key, request) = createKey {
         if let inputFailure { throw inputFailure }   // nothing read, so no table
-        _ = try DynamoDBService(catalog: catalog, program: "ferry-load").call("CreateTable", request)
-        console.note("created table '\(tableName)' with key \(key)")
+        try place.create(request)
+        console.note("created table '\(tableName)' with key \(key)\(settings.map { " at \($0.endpointURL ?? "")" } ?? "")")
     }
-    let table = try catalog.openForWriting(tableName, program: "ferry-load")
-    defer { try? table.close() }
+    let target = try place.open()
+    defer { place.close() }
 
     // A bar with an ETA when the input's size is known: plain files (gzip sizes say
     // nothing about the bytes inside).
@@ -165,7 +186,7 @@ CommandLineTool.main(spec) { args in
     rejects.onReject = { progress.addRejects(1) }
     let run: Loader
     do {
-        run = try Loader(table: table, options: options, rejects: rejects, onProgress: { progress.add(items: $0, bytes: $1) })
+        run = try Loader(target: target, options: options, rejects: rejects, onProgress: { progress.add(items: $0, bytes: $1) })
     } catch let error as ExpressionError {
         throw UsageError.other("\(error)")
     }
@@ -189,6 +210,10 @@ CommandLineTool.main(spec) { args in
     try? rejects.finish()
     let rate = summary.seconds > 0 ? Int(Double(summary.loaded) / summary.seconds) : summary.loaded
     console.note("\(tableName): \(summary.read) read, \(summary.loaded) loaded, \(summary.rejected) rejected, \(summary.skipped) already loaded; \(summary.bytes) bytes in \(String(format: "%.2f", summary.seconds)) s (\(rate) items/s)")
+    if let remote = target as? RemoteLoadTarget, let settings {
+        let stats = remote.stats
+        console.note("\(tableName): \(stats.requests) requests, \(stats.retries) retried, \(stats.unprocessedItems) unprocessed items sent again, \(String(format: "%.1f", stats.consumedUnits)) write units, to \(settings.summary)")
+    }
     if let path = args.value("--summary") {
         let json = JSONValue.object([
             JSONMember("table", .string(tableName)),
@@ -202,7 +227,7 @@ CommandLineTool.main(spec) { args in
             JSONMember("bytes", .number(String(summary.bytes))),
             JSONMember("seconds", .number(String(format: "%.3f", summary.seconds))),
             JSONMember("itemsPerSecond", .number(String(rate))),
-        ])
+        ] + remoteMembers(target))
         let text = Array((json.prettyText(indent: 2) + "\n").utf8)
         let sink = try FileSink(path: path)
         try text.withUnsafeBytes { try sink.write($0) }

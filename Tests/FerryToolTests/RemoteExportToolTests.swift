@@ -6,17 +6,14 @@ import XCTest
 /// a kill -9 at chosen pages then a resume, and the checkpoint's refusals.
 final class RemoteExportToolTests: ToolTestCase {
     private func remote(_ script: String, expect status: Int32 = 0, file: StaticString = #filePath, line: UInt = #line) throws -> TestSupport.Result {
-        try sh("""
-        set -e
-        . fixtures/serve/server.sh
-        . fixtures/remote/moto.sh
+        try remoteScript("""
         python3 -c '
         import json
         for i in range(1500): print(json.dumps({"id": "k%05d" % i, "n": i, "tags": ["a", str(i % 7)], "pad": "x" * (i % 90)}))' > items.jsonl
         ferry-load --table Things --create id:S --data served items.jsonl 2> /dev/null
         ferry-export --table Things --data served | sort > local.jsonl
         \(script)
-        """, expect: status, env: callerEnvironment(workspace), file: file, line: line)
+        """, expect: status, file: file, line: line)
     }
 
     func testAParallelScanOfFerryServeGivesTheLocalExportAndLoadsBackTheSame() throws {

@@ -5,15 +5,6 @@ import XCTest
 /// ferry-table against remote endpoints: ferry-serve (signed requests checked) and
 /// moto_server (the stand-in for AWS), each started on a free loopback port and stopped.
 final class RemoteTableToolTests: ToolTestCase {
-    private func remote(_ script: String, expect status: Int32 = 0, file: StaticString = #filePath, line: UInt = #line) throws -> TestSupport.Result {
-        try sh("""
-        set -e
-        . fixtures/serve/server.sh
-        . fixtures/remote/moto.sh
-        \(script)
-        """, expect: status, env: callerEnvironment(workspace), file: file, line: line)
-    }
-
     /// Creates a table, writes, reads back a page at a time, and deletes, against `$EP`.
     private let roundTrip = """
     ferry-table create-table --endpoint-url "$EP" --table-name Music \\
@@ -43,7 +34,7 @@ final class RemoteTableToolTests: ToolTestCase {
     func testTheAwsCLICommandsRoundTripAgainstFerryServeWithSignaturesChecked() throws {
         try "[default]\naws_access_key_id = AKIDREMOTE\naws_secret_access_key = remote-secret\n"
             .write(to: work.appendingPathComponent("keys.ini"), atomically: true, encoding: .utf8)
-        let r = try remote("""
+        let r = try remoteScript("""
         start_server --data served --credentials keys.ini
         export AWS_ACCESS_KEY_ID=AKIDREMOTE AWS_SECRET_ACCESS_KEY=remote-secret
         EP=$URL
@@ -56,7 +47,7 @@ final class RemoteTableToolTests: ToolTestCase {
     }
 
     func testTheAwsCLICommandsRoundTripAgainstMoto() throws {
-        let r = try remote("""
+        let r = try remoteScript("""
         start_moto
         EP=$MOTO_URL
         \(roundTrip)
@@ -66,7 +57,7 @@ final class RemoteTableToolTests: ToolTestCase {
     }
 
     func testTheEnvironmentsEndpointIsUsedAndDataBesideItIsRefused() throws {
-        let r = try remote("""
+        let r = try remoteScript("""
         start_server --data served
         AWS_ENDPOINT_URL_DYNAMODB=$URL ferry-table list-tables
         AWS_ENDPOINT_URL=$URL ferry-table list-tables --data elsewhere 2>&1 && exit 9 || echo "status $?"
@@ -87,7 +78,7 @@ final class RemoteTableToolTests: ToolTestCase {
     func testWrongKeysAnExpiredTokenAndUnreachableEndpointsAreOneLineNamingTheEndpoint() throws {
         try "[default]\naws_access_key_id = AKIDREMOTE\naws_secret_access_key = remote-secret\n"
             .write(to: work.appendingPathComponent("keys.ini"), atomically: true, encoding: .utf8)
-        let r = try remote("""
+        let r = try remoteScript("""
         start_server --data served --credentials keys.ini
         AWS_ACCESS_KEY_ID=AKIDOTHER ferry-table list-tables --endpoint-url $URL 2>&1 && exit 9 || echo "status $?"
         AWS_ACCESS_KEY_ID=AKIDREMOTE AWS_SECRET_ACCESS_KEY=wrong ferry-table list-tables --endpoint-url $URL 2>&1 | sed 's/Signature expected.*/.../' || true
@@ -113,7 +104,7 @@ final class RemoteTableToolTests: ToolTestCase {
     }
 
     func testHTTPSGoesThroughURLSessionAndAnUntrustedCertificateIsRefused() throws {
-        let r = try remote("""
+        let r = try remoteScript("""
         openssl req -x509 -newkey rsa:2048 -nodes -keyout key.pem -out cert.pem -days 1 -subj /CN=localhost \
             -addext subjectAltName=DNS:localhost,IP:127.0.0.1 2> /dev/null
         start_server --data served
